@@ -1,0 +1,455 @@
+#!/usr/bin/env python3
+"""Generate the neurex evidence registry from the shared source documents.
+
+Reads
+    <shared>/seed/CLAIMS.md         claims of the founding review (S0.1 ... C6.1)
+    <shared>/science/targets.md     calibration targets (OUT-, S1- ... S5-, ROD-, SCL-, DOSE-)
+and writes
+    evidence/registry.toml          [[claim]], [[target]] and [[gap]] tables
+    evidence/disagreements.toml     [[disagreement]] (and [[supplementary_note]]) tables
+
+Usage:  python3 tools/gen_registry.py [SHARED_DIR]
+SHARED_DIR defaults to ../shared relative to the repository root. Python 3.11 standard
+library only. The output is deterministic: rerunning on unchanged inputs gives identical files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EVIDENCE_DIR = REPO_ROOT / "evidence"
+CLAIMS_REL = "seed/CLAIMS.md"
+TARGETS_REL = "science/targets.md"
+
+# Claim section number -> system
+CLAIM_SYSTEMS = {
+    "0": "context",
+    "1": "monoamines",
+    "2": "bdnf",
+    "3": "neuroendocrine",
+    "4": "neuroimmune",
+    "5": "structure",
+    "6": "summary",
+}
+
+TARGET_PREFIXES = ("OUT", "S1", "S2", "S3", "S4", "S5", "ROD", "SCL", "DOSE")
+
+# Header cell (lower-cased, normalised) -> registry field
+HEADER_FIELDS = {
+    "id": "id",
+    "quantity": "quantity",
+    "species / population": "population",
+    "population": "population",
+    "design": "design",
+    "method": "design",
+    "value (ci / sd)": "value",
+    "value": "value",
+    "timing": "timing",
+    "source": "source",
+    "conf. / address": "conf_text",
+}
+TARGET_FIELDS = ("quantity", "population", "design", "value", "timing", "source", "conf_text")
+
+CLAIM_ID_RE = re.compile(r"^(S0|C[1-6])\.\d+$")
+TARGET_ID_RE = re.compile(r"^(OUT|S[1-5]|ROD|SCL|DOSE)-\d{2}$")
+# A target reference in prose: S4-06/07, S2-01..03, OUT-17
+TARGET_REF_RE = re.compile(r"\b(OUT|S[1-5]|ROD|SCL|DOSE)-(\d{2})((?:(?:/|\.\.)\d{2})*)")
+DOC_REF_RE = re.compile(r"\[(\d{1,2})\]")
+
+warnings: list[str] = []
+
+
+def warn(msg: str) -> None:
+    warnings.append(msg)
+    print(f"warning: {msg}", file=sys.stderr)
+
+
+# ----------------------------------------------------------------------------- markdown
+
+def split_row(line: str) -> list[str]:
+    """Split a markdown table row into stripped cells (handles escaped \\| )."""
+    s = line.strip()
+    if s.startswith("|"):
+        s = s[1:]
+    if s.endswith("|") and not s.endswith("\\|"):
+        s = s[:-1]
+    cells = re.split(r"(?<!\\)\|", s)
+    return [c.replace("\\|", "|").strip() for c in cells]
+
+
+def is_separator(line: str) -> bool:
+    return bool(re.fullmatch(r"\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*", line))
+
+
+def iter_tables(lines: list[str]):
+    """Yield (heading, header_cells, [(lineno, cells), ...]) for every markdown table.
+
+    heading is the text of the nearest preceding '## ' heading.
+    """
+    heading = ""
+    i = 0
+    n = len(lines)
+    while i < n:
+        line = lines[i]
+        if line.startswith("## "):
+            heading = line[3:].strip()
+        if line.lstrip().startswith("|") and i + 1 < n and is_separator(lines[i + 1]):
+            header = split_row(line)
+            rows = []
+            j = i + 2
+            while j < n and lines[j].lstrip().startswith("|"):
+                rows.append((j + 1, split_row(lines[j])))
+                j += 1
+            yield heading, header, rows
+            i = j
+            continue
+        i += 1
+
+
+# ----------------------------------------------------------------------------- TOML output
+
+def toml_str(s: str) -> str:
+    """A TOML basic string with all required escapes."""
+    out = ['"']
+    for ch in s:
+        o = ord(ch)
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif o < 0x20 or o == 0x7F:
+            out.append(f"\\u{o:04X}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, str):
+        return toml_str(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    raise TypeError(type(v))
+
+
+def toml_table(name: str, rec: dict) -> str:
+    lines = [f"[[{name}]]"]
+    for k, v in rec.items():
+        lines.append(f"{k} = {toml_value(v)}")
+    return "\n".join(lines) + "\n"
+
+
+def header_comment(inputs: list[tuple[str, Path]], what: str) -> str:
+    lines = [
+        f"# {what}",
+        "# GENERATED FILE: do not edit by hand.",
+        "# Generated by tools/gen_registry.py from:",
+    ]
+    for rel, path in inputs:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        lines.append(f"#   <shared>/{rel}  (sha256 {digest}…)")
+    lines.append("# Regenerate with: python3 tools/gen_registry.py [SHARED_DIR]")
+    return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------- parsing
+
+def parse_claims(path: Path) -> list[dict]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    claims = []
+    for heading, header, rows in iter_tables(lines):
+        m = re.match(r"(\d+)\.\s", heading)
+        if not m:
+            warn(f"{path.name}: table under heading {heading!r} is not a numbered claim section; skipped")
+            continue
+        num = m.group(1)
+        system = CLAIM_SYSTEMS.get(num)
+        if system is None:
+            warn(f"{path.name}: unknown claim section number {num}")
+            system = ""
+        hdr = [h.lower() for h in header]
+        if hdr[:2] != ["id", "claim"]:
+            warn(f"{path.name}: unexpected claim table header {header}")
+        has_species = "species" in hdr
+        for lineno, cells in rows:
+            if len(cells) != len(header):
+                warn(f"{path.name}:{lineno}: {len(cells)} cells, header has {len(header)}")
+            cid = cells[0]
+            if not CLAIM_ID_RE.match(cid):
+                warn(f"{path.name}:{lineno}: unexpected claim id {cid!r}")
+            text = cells[1] if len(cells) > 1 else ""
+            species = cells[hdr.index("species")] if has_species and len(cells) > hdr.index("species") else ""
+            if not has_species:
+                warn(f"{path.name}:{lineno}: claim {cid} has no species column; species = \"\"")
+            refs = sorted({int(r) for r in DOC_REF_RE.findall(text)})
+            claims.append({
+                "id": cid,
+                "section": heading,
+                "system": system,
+                "text": text,
+                "species": species,
+                "doc_refs": refs,
+            })
+    return claims
+
+
+def confidence_letter(conf_text: str) -> str:
+    """The leading C/L/U grade of the Conf. / address column.
+
+    Usually the cell starts with the letter ("C", "C (qualitative)", "L/U", "U (...)").
+    Some cells start with a qualifier ("k and n C: ...; effects L", "trial counts C: ...",
+    "doses C (...)"): then the first stand-alone C/L/U token is taken.
+    """
+    m = re.match(r"\s*([CLU])(?![A-Za-z])", conf_text)
+    if m:
+        return m.group(1)
+    m = re.search(r"(?<![A-Za-z])([CLU])(?![A-Za-z])", conf_text)
+    return m.group(1) if m else ""
+
+
+def all_grades(conf_text: str) -> list[str]:
+    """Every distinct stand-alone C/L/U grade in the Conf. cell, in order (e.g. ["C", "L"])."""
+    out: list[str] = []
+    for g in re.findall(r"(?<![A-Za-z])([CLU])(?![A-Za-z])", conf_text):
+        if g not in out:
+            out.append(g)
+    return out
+
+
+def parse_targets(path: Path) -> tuple[list[dict], list[dict], dict[str, str]]:
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    targets = []
+    sections: dict[str, str] = {}
+    for heading, header, rows in iter_tables(lines):
+        m = re.match(r"([A-Z0-9]+):\s*(.*)", heading)
+        if not m or m.group(1) not in TARGET_PREFIXES:
+            warn(f"{path.name}: table under heading {heading!r} is not a target section; skipped")
+            continue
+        prefix = m.group(1)
+        sections[prefix] = heading
+        fields = []
+        for h in header:
+            key = re.sub(r"\s+", " ", h.strip().lower())
+            f = HEADER_FIELDS.get(key)
+            if f is None:
+                warn(f"{path.name}: section {prefix}: unknown column {h!r}; ignored")
+            fields.append(f)
+        missing = [f for f in TARGET_FIELDS if f not in fields]
+        if missing:
+            warn(f"{path.name}: section {prefix} has no column(s) for {missing}; set to \"\"")
+        for lineno, cells in rows:
+            if len(cells) != len(header):
+                warn(f"{path.name}:{lineno}: {len(cells)} cells, header has {len(header)}")
+            rec = {f: "" for f in TARGET_FIELDS}
+            tid = ""
+            for f, c in zip(fields, cells):
+                if f == "id":
+                    tid = c
+                elif f is not None:
+                    rec[f] = c
+            if not TARGET_ID_RE.match(tid):
+                warn(f"{path.name}:{lineno}: unexpected target id {tid!r}")
+            if not tid.startswith(prefix + "-"):
+                warn(f"{path.name}:{lineno}: id {tid} is in section {prefix}")
+            conf = confidence_letter(rec["conf_text"])
+            if rec["conf_text"] and not re.match(r"\s*[CLU](?![A-Za-z])", rec["conf_text"]):
+                warn(f"{path.name}:{lineno}: {tid}: Conf. cell {rec['conf_text']!r} does not start "
+                     f"with C/L/U; took first grade token {conf!r}")
+            if not conf:
+                warn(f"{path.name}:{lineno}: {tid}: no confidence letter")
+            targets.append({
+                "id": tid,
+                "system": prefix,
+                "section": heading,
+                "quantity": rec["quantity"],
+                "population": rec["population"],
+                "design": rec["design"],
+                "value": rec["value"],
+                "timing": rec["timing"],
+                "source": rec["source"],
+                "confidence": conf,
+                "grades": all_grades(rec["conf_text"]),
+                "conf_text": rec["conf_text"],
+            })
+
+    # Free-text "Gap:" paragraphs inside target sections.
+    gaps = []
+    heading = ""
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("## "):
+            heading = line[3:].strip()
+        if line.startswith("Gap:") or line.startswith("Gaps:"):
+            para = [line.strip()]
+            i += 1
+            while i < len(lines) and lines[i].strip() and not lines[i].lstrip().startswith(("|", "#")):
+                para.append(lines[i].strip())
+                i += 1
+            prefix = heading.split(":", 1)[0]
+            gaps.append({
+                "id": f"GAP-{prefix}-{sum(1 for g in gaps if g['system'] == prefix) + 1}",
+                "system": prefix,
+                "section": heading,
+                "text": " ".join(para),
+            })
+            continue
+        i += 1
+    return targets, gaps, sections
+
+
+def expand_refs(text: str) -> list[str]:
+    """Target ids mentioned in prose, in order of first mention, with S4-06/07 and S2-01..03 expanded."""
+    out: list[str] = []
+    for m in TARGET_REF_RE.finditer(text):
+        prefix, first, tail = m.group(1), m.group(2), m.group(3)
+        ids = [int(first)]
+        for sep, num in re.findall(r"(/|\.\.)(\d{2})", tail):
+            if sep == "/":
+                ids.append(int(num))
+            else:
+                ids.extend(range(ids[-1] + 1, int(num) + 1))
+        for k in ids:
+            tid = f"{prefix}-{k:02d}"
+            if tid not in out:
+                out.append(tid)
+    return out
+
+
+def title_of(item: str) -> str:
+    """Leading phrase of a numbered item: up to the first ':' or sentence end."""
+    m = re.search(r":\s|\.\s|\.$", item)
+    return item[: m.start()].strip() if m else item.strip()
+
+
+def parse_numbered_section(path: Path, heading_prefix: str) -> list[tuple[int, str]]:
+    """Numbered list items ('1. ...') under the first '## ' heading starting with heading_prefix."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    inside = False
+    items: list[tuple[int, str]] = []
+    for line in lines:
+        if line.startswith("## "):
+            inside = line[3:].strip().startswith(heading_prefix)
+            continue
+        if not inside:
+            continue
+        m = re.match(r"(\d+)\.\s+(.*)", line)
+        if m:
+            items.append((int(m.group(1)), m.group(2).strip()))
+        elif items and line.startswith("   ") and line.strip():
+            # continuation line of a wrapped list item
+            n, t = items[-1]
+            items[-1] = (n, t + " " + line.strip())
+    return items
+
+
+# ----------------------------------------------------------------------------- main
+
+def main(argv: list[str]) -> int:
+    if len(argv) > 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    shared = Path(argv[1]).resolve() if len(argv) == 2 else (REPO_ROOT / ".." / "shared").resolve()
+    claims_path = shared / CLAIMS_REL
+    targets_path = shared / TARGETS_REL
+    for p in (claims_path, targets_path):
+        if not p.is_file():
+            print(f"error: input not found: {p}", file=sys.stderr)
+            return 1
+
+    claims = parse_claims(claims_path)
+    targets, gaps, sections = parse_targets(targets_path)
+
+    # Uniqueness
+    seen: set[str] = set()
+    for rec in claims + targets:
+        if rec["id"] in seen:
+            warn(f"duplicate id {rec['id']}")
+        seen.add(rec["id"])
+    target_ids = {t["id"] for t in targets}
+
+    # Ids cited inside target rows that are not themselves rows (e.g. "OUT-15/16")
+    for t in targets:
+        blob = " ".join(t[f] for f in TARGET_FIELDS)
+        for ref in expand_refs(blob):
+            if ref not in target_ids:
+                warn(f"target {t['id']} mentions {ref}, which is not a target row")
+
+    disagreements = []
+    for k, (num, item) in enumerate(parse_numbered_section(targets_path, "Where sources disagree"), 1):
+        if num != k:
+            warn(f"'Where sources disagree' item numbered {num}, expected {k}")
+        refs = expand_refs(item)
+        for r in refs:
+            if r not in target_ids:
+                warn(f"disagreement D{k} mentions {r}, which is not a target row")
+        disagreements.append({"id": f"D{k}", "title": title_of(item), "text": item, "target_ids": refs})
+
+    notes = []
+    for k, (num, item) in enumerate(parse_numbered_section(targets_path, "What the supplementary rows"), 1):
+        refs = expand_refs(item)
+        for r in refs:
+            if r not in target_ids:
+                warn(f"supplementary note N{k} mentions {r}, which is not a target row")
+        notes.append({"id": f"N{k}", "title": title_of(item), "text": item, "target_ids": refs})
+
+    inputs = [(CLAIMS_REL, claims_path), (TARGETS_REL, targets_path)]
+    EVIDENCE_DIR.mkdir(parents=True, exist_ok=True)
+
+    reg = [header_comment(inputs, "neurex evidence registry: claims of the founding review and calibration targets."),
+           "#\n"
+           "# [[claim]]  id, section, system, text, species, doc_refs (the review's own [n] reference numbers)\n"
+           "# [[target]] id, system (id prefix), section, quantity, population, design, value, timing,\n"
+           "#            source, confidence (leading C/L/U grade, \"\" if none), grades (every C/L/U\n"
+           "#            grade in the cell: rows with mixed grades list more than one), conf_text\n"
+           "#            (the full 'Conf. / address' cell, verbatim; addresses were already blank\n"
+           "#            in targets.md)\n"
+           "# [[gap]]    free-text gaps stated in targets.md (no quantitative target exists)\n"
+           "# Cell text is copied verbatim from the markdown (including **emphasis** markers).\n"
+           "# SCL rows have no Design/Timing columns (their 'Method' column is stored as design);\n"
+           "# DOSE rows have no Population/Design/Timing columns: those fields are \"\".\n\n"]
+    reg += [toml_table("claim", c) + "\n" for c in claims]
+    reg += [toml_table("target", t) + "\n" for t in targets]
+    reg += [toml_table("gap", g) + "\n" for g in gaps]
+    (EVIDENCE_DIR / "registry.toml").write_text("".join(reg).rstrip("\n") + "\n", encoding="utf-8")
+
+    dis = [header_comment([(TARGETS_REL, targets_path)],
+                          "neurex evidence: where sources disagree (to be carried as uncertainty, not averaged)."),
+           "#\n"
+           "# [[disagreement]]        items of 'Where sources disagree', in order (D1, D2, ...)\n"
+           "# [[supplementary_note]]  items of 'What the supplementary rows ... add', in order (N1, ...)\n"
+           "# target_ids: every target id mentioned in the text; ranges such as S2-01..03 and\n"
+           "# lists such as S4-01/02/03 are expanded.\n\n"]
+    dis += [toml_table("disagreement", d) + "\n" for d in disagreements]
+    dis += [toml_table("supplementary_note", n) + "\n" for n in notes]
+    (EVIDENCE_DIR / "disagreements.toml").write_text("".join(dis).rstrip("\n") + "\n", encoding="utf-8")
+
+    by_sys: dict[str, int] = {}
+    for t in targets:
+        by_sys[t["system"]] = by_sys.get(t["system"], 0) + 1
+    print(f"claims: {len(claims)}")
+    print("targets: " + str(len(targets)) + " (" + ", ".join(f"{k} {v}" for k, v in by_sys.items()) + ")")
+    print(f"gaps: {len(gaps)}; disagreements: {len(disagreements)}; supplementary notes: {len(notes)}")
+    print(f"warnings: {len(warnings)}")
+    print(f"wrote {EVIDENCE_DIR / 'registry.toml'} and {EVIDENCE_DIR / 'disagreements.toml'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
