@@ -1,14 +1,18 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! The neurex engine: solves a [`CompiledModel`](neurex_model::CompiledModel) with a stiff
+//! adaptive integrator (diffsol's BDF), stopping and restarting cleanly at every known
+//! discontinuity (protocol input changes), locating events by root finding, and writing
+//! outputs at requested times by interpolation. It knows nothing of file formats,
+//! populations or front ends.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+mod engine;
+mod events;
+mod recorder;
+mod schedule;
+mod settings;
+mod steady;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use engine::simulate;
+pub use recorder::{DenseRecorder, Recorder};
+pub use schedule::{InputChange, Schedule};
+pub use settings::{SolveError, SolveReport, SolverSettings};
+pub use steady::{steady_state, SteadyState};

@@ -10,7 +10,7 @@ use crate::expr::{parse_expr, Expr};
 use crate::spec::*;
 use crate::units::parse_unit;
 use num_dual::Dual64;
-use program::{run, Env, Number, Op, Program, Scratch};
+use program::{run, Env, Op, Program, Scratch};
 use std::collections::{HashMap, HashSet};
 
 /// Where a name's value lives at run time.
