@@ -1,3 +1,58 @@
-fn main() {
-    println!("Hello, world!");
+//! `neurex`: the command line. Parses arguments, calls the library, prints and writes results.
+//! No domain logic lives here.
+
+mod check;
+mod simulate;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Simulate how exercise treats depression, mechanism by mechanism.
+#[derive(Parser)]
+#[command(name = "neurex", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate one virtual patient under a protocol, against a no-exercise control.
+    Simulate(simulate::SimulateArgs),
+    /// Check a model file: parse, compile, and verify every element's provenance.
+    Check(check::CheckArgs),
+    /// List the protocol presets and built-in models.
+    Presets,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => simulate::run(&simulate::SimulateArgs::default()),
+        Some(Command::Simulate(a)) => simulate::run(&a),
+        Some(Command::Check(a)) => check::run(&a),
+        Some(Command::Presets) => {
+            presets();
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn presets() {
+    println!("Protocol presets:");
+    for name in neurex::protocol::preset_names() {
+        let p = neurex::Protocol::preset(name).expect("presets are valid");
+        println!("  {name:<14} {}", p.description);
+    }
+    println!("\nBuilt-in models:");
+    for m in neurex::models::builtin_models() {
+        println!("  {m}");
+    }
 }

@@ -1,14 +1,16 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! neurex: simulate how exercise treats depression through five coupled systems, for one
+//! virtual patient or many. This crate is the facade the front ends (CLI, and later server and
+//! Python) call: job types, the embedded reference model, protocols, the evidence registry.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod error;
+pub mod evidence;
+pub mod models;
+pub mod protocol;
+pub mod simulation;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use error::Error;
+pub use models::{reference_model, reference_spec, resolve_model, REFERENCE};
+pub use neurex_model as model;
+pub use neurex_solve as solve;
+pub use protocol::{Modality, Protocol};
+pub use simulation::{simulate, simulate_model, ProtocolRef, SimulationJob, SimulationResult, SummaryRow};
