@@ -1,24 +1,42 @@
 //! Pre-equilibration: a patient starts from the steady state of its phenotype (or, for a
 //! model with a periodic forcing such as the circadian rhythm, from its periodic steady
 //! state at the same phase), not from arbitrary initial values.
+//!
+//! Slow states (hippocampal volume, gland masses) relax over months, so plain forward
+//! integration needs years of simulated time. Instead we solve Φ(y) = y, where Φ maps the state
+//! at t0 − P to the state one period P later, by Newton's method with a finite-difference
+//! Jacobian of Φ (a shooting method for periodic orbits; Keller 1968, and the usual practice in
+//! circadian modelling). A few periods of plain integration first let the fast states settle;
+//! if Newton fails, we fall back to plain integration.
 
 use crate::engine::simulate;
 use crate::recorder::Recorder;
 use crate::schedule::Schedule;
 use crate::settings::{SolveError, SolverSettings};
+use nalgebra::{DMatrix, DVector};
 use neurex_model::CompiledModel;
+use std::sync::Arc;
 
 /// A steady state found by pre-equilibration.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct SteadyState {
     /// States at t0 (same phase of the forcing as t0).
     pub y: Vec<f64>,
     /// Values after initial assignments.
     pub p: Vec<f64>,
-    /// Periods simulated.
+    /// Periods simulated (including those used for the Jacobian).
     pub periods: u32,
-    /// Largest change of any state over the last period, relative to its tolerance scale.
+    /// Largest change of any state over one period, relative to its tolerance scale (≤ 1).
     pub residual: f64,
+    /// LU factors of (∂Φ/∂y − I) at this state, reusable as a chord Jacobian for nearby
+    /// parameter sets (virtual patients).
+    jacobian: Option<Arc<nalgebra::LU<f64, nalgebra::Dyn, nalgebra::Dyn>>>,
+}
+
+impl PartialEq for SteadyState {
+    fn eq(&self, other: &Self) -> bool {
+        self.y == other.y && self.p == other.p
+    }
 }
 
 struct Nothing;
@@ -26,11 +44,63 @@ impl Recorder for Nothing {
     fn record(&mut self, _t: f64, _values: &[f64]) {}
 }
 
+/// Relative change per period below which a state counts as steady.
+const STEADY_RTOL: f64 = 1e-8;
+
+fn inner_settings(settings: &SolverSettings) -> SolverSettings {
+    // The period map must be much more accurate than the steadiness asked of it.
+    SolverSettings { rtol: (settings.rtol * 1e-3).max(1e-11), atol: (settings.atol * 1e-3).max(1e-14), ..settings.clone() }
+}
+
+struct PeriodMap<'a> {
+    model: &'a CompiledModel,
+    p: Vec<f64>,
+    t_start: f64,
+    period: f64,
+    settings: SolverSettings,
+    calls: u32,
+}
+
+impl PeriodMap<'_> {
+    fn apply(&mut self, y: &[f64]) -> Result<Vec<f64>, SolveError> {
+        self.calls += 1;
+        let t1 = self.t_start + self.period;
+        let (_, fin) = simulate(self.model, &self.p, y, self.t_start, &[t1], &Schedule::empty(), &self.settings, &mut Nothing)?;
+        Ok(fin.y)
+    }
+
+    fn residual(&self, y: &[f64], fy: &[f64], atol: f64) -> (f64, usize) {
+        let mut worst = (0.0, 0);
+        for (i, (a, b)) in y.iter().zip(fy).enumerate() {
+            let r = (a - b).abs() / (atol + STEADY_RTOL * a.abs().max(b.abs()));
+            if r > worst.0 || r.is_nan() {
+                worst = (if r.is_nan() { f64::INFINITY } else { r }, i);
+            }
+        }
+        worst
+    }
+
+    fn jacobian(&mut self, y: &[f64], fy: &[f64]) -> Result<nalgebra::LU<f64, nalgebra::Dyn, nalgebra::Dyn>, SolveError> {
+        let n = y.len();
+        let mut j = DMatrix::<f64>::zeros(n, n);
+        for c in 0..n {
+            let h = 1e-6 * y[c].abs().max(1e-3);
+            let mut yp = y.to_vec();
+            yp[c] += h;
+            let fp = self.apply(&yp)?;
+            for r in 0..n {
+                j[(r, c)] = (fp[r] - fy[r]) / h;
+            }
+            j[(c, c)] -= 1.0;
+        }
+        Ok(j.lu())
+    }
+}
+
 /// Find the (periodic) steady state at `t0` for values `p`.
 ///
-/// The model is simulated period by period (the model's `period`, or 24 time units) from its
-/// initial values, ending at `t0`, until no state changes over one period by more than
-/// `steady_rtol · |y| + atol` (default steady_rtol 1e-7), for at most `max_periods` periods.
+/// Stops when no state changes over one period by more than `1e-8·|y| + atol`. Uses at most
+/// `max_periods` periods of plain integration if Newton's method does not converge.
 pub fn steady_state(
     model: &CompiledModel,
     p: &[f64],
@@ -38,55 +108,113 @@ pub fn steady_state(
     max_periods: u32,
     settings: &SolverSettings,
 ) -> Result<SteadyState, SolveError> {
+    steady_state_near(model, p, t0, max_periods, settings, None)
+}
+
+/// Like [`steady_state`], starting from a nearby steady state (e.g. the phenotype's, for a
+/// virtual patient with slightly different parameters) and reusing its Jacobian, which needs
+/// only a few period integrations.
+pub fn steady_state_near(
+    model: &CompiledModel,
+    p: &[f64],
+    t0: f64,
+    max_periods: u32,
+    settings: &SolverSettings,
+    near: Option<&SteadyState>,
+) -> Result<SteadyState, SolveError> {
     let period = model.period.unwrap_or(24.0);
-    let steady_rtol = 1e-7;
+    let inner = inner_settings(settings);
     let mut p = p.to_vec();
     let mut ws = model.workspace();
-    // Start far enough back that the end lands on t0 with the same phase.
-    let start = t0 - f64::from(max_periods) * period;
-    let mut y = model.initial_state(start, &mut p, &mut ws);
-    let mut t = start;
-    let mut worst = (f64::INFINITY, 0usize);
-    let mut periods = 0;
-    // Integrate a block of periods at a time, checking the change over its last period.
-    let block = 8u32;
-    while periods < max_periods {
-        let k = block.min(max_periods - periods);
-        let t_check = t + f64::from(k - 1) * period;
-        let y_check = if k > 1 {
-            let (_, fin) = simulate(model, &p, &y, t, &[t_check], &Schedule::empty(), settings, &mut Nothing)?;
-            p = fin.p;
-            fin.y
-        } else {
-            y.clone()
-        };
-        let t_next = t_check + period;
-        let (_, fin) = simulate(model, &p, &y_check, t_check, &[t_next], &Schedule::empty(), settings, &mut Nothing)?;
-        p = fin.p;
-        periods += k;
-        t = t_next;
-        worst = (0.0, 0);
-        for (i, (a, b)) in y_check.iter().zip(&fin.y).enumerate() {
-            let r = (a - b).abs() / (settings.atol + steady_rtol * b.abs().max(a.abs()));
-            if r > worst.0 {
-                worst = (r, i);
+    // Initial assignments may change values; the period map uses the values they produce.
+    let y_init = model.initial_state(t0, &mut p, &mut ws);
+    let mut map = PeriodMap { model, p: p.clone(), t_start: t0 - period, period, settings: inner, calls: 0 };
+    let n = y_init.len();
+    if n == 0 {
+        return Ok(SteadyState { y: Vec::new(), p, periods: 0, residual: 0.0, jacobian: None });
+    }
+    // Start: a nearby steady state, or a few settling periods from the initial values.
+    let mut y = match near {
+        Some(s) if s.y.len() == n => s.y.clone(),
+        _ => {
+            let mut y = y_init.clone();
+            for _ in 0..max_periods.min(8) {
+                y = map.apply(&y)?;
             }
+            y
         }
-        y = fin.y;
-        if worst.0 <= 1.0 {
+    };
+    let mut jac = near.and_then(|s| s.jacobian.clone());
+    let mut fy = map.apply(&y)?;
+    let mut res = map.residual(&y, &fy, settings.atol);
+    let mut newton_ok = true;
+    let mut iterations = 0;
+    while res.0 > 1.0 {
+        iterations += 1;
+        if iterations > 12 || map.calls > max_periods.max(4 * n as u32 + 40) {
+            newton_ok = false;
+            break;
+        }
+        let lu = match &jac {
+            Some(lu) => lu.clone(),
+            None => {
+                let lu = Arc::new(map.jacobian(&y, &fy)?);
+                jac = Some(lu.clone());
+                lu
+            }
+        };
+        // Newton step on F(y) = Φ(y) − y:  (∂Φ/∂y − I) Δ = −F.
+        let f = DVector::from_iterator(n, fy.iter().zip(&y).map(|(a, b)| a - b));
+        let Some(delta) = lu.solve(&(-f)) else {
+            newton_ok = false;
+            break;
+        };
+        // Damped update: halve until the residual falls.
+        let mut lambda = 1.0;
+        let mut accepted = false;
+        for _ in 0..6 {
+            let trial: Vec<f64> = y.iter().zip(delta.iter()).map(|(a, d)| a + lambda * d).collect();
+            if trial.iter().all(|v| v.is_finite()) {
+                if let Ok(ft) = map.apply(&trial) {
+                    let rt = map.residual(&trial, &ft, settings.atol);
+                    if rt.0 < res.0 {
+                        y = trial;
+                        fy = ft;
+                        res = rt;
+                        accepted = true;
+                        break;
+                    }
+                }
+            }
+            lambda *= 0.5;
+        }
+        if !accepted {
+            if near.is_some() && iterations == 1 {
+                // The borrowed Jacobian was not good enough here: build our own.
+                jac = None;
+                continue;
+            }
+            newton_ok = false;
             break;
         }
     }
-    if worst.0 > 1.0 {
-        let i = worst.1;
-        return Err(SolveError::NoSteadyState {
-            periods,
-            variable: model.states.get(i).map(|s| s.id.clone()).unwrap_or_default(),
-            change: worst.0 * steady_rtol,
-        });
+    if !newton_ok {
+        // Fall back to plain integration from where Newton got.
+        let mut periods = 0;
+        while res.0 > 1.0 && periods < max_periods {
+            y = fy;
+            fy = map.apply(&y)?;
+            res = map.residual(&y, &fy, settings.atol);
+            periods += 1;
+        }
+        if res.0 > 1.0 {
+            return Err(SolveError::NoSteadyState {
+                periods: map.calls,
+                variable: model.states[res.1].id.clone(),
+                change: res.0 * STEADY_RTOL,
+            });
+        }
     }
-    // Converged before max_periods: the state is periodic, so the phase-aligned state at `t`
-    // is the state at t0.
-    Ok(SteadyState { y, p, periods, residual: worst.0 })
+    // Φ(y) is the state one period later; at a periodic steady state either is the state at t0.
+    Ok(SteadyState { y: fy, p, periods: map.calls, residual: res.0, jacobian: jac })
 }
-

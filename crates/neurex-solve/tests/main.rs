@@ -70,7 +70,7 @@ fn logistic_growth_matches_analytic_solution() {
 fn two_compartment_exact(switches: &[(f64, f64)], t: f64) -> (f64, f64) {
     let (k1, k2) = (1.3, 0.4);
     let (mut a, mut b, mut t0, mut u) = (0.0, 0.0, 0.0, 0.0);
-    let mut advance = |a: &mut f64, b: &mut f64, u: f64, tau: f64| {
+    let advance = |a: &mut f64, b: &mut f64, u: f64, tau: f64| {
         let c1 = k1 * (*a - u / k1) / (k2 - k1);
         let c2 = *b - u / k2 - c1;
         *a = u / k1 + (*a - u / k1) * (-k1 * tau).exp();
