@@ -23,7 +23,9 @@ fn main() {
         }
     }
     files.sort();
-    let mut out = String::from("/// Model files embedded at build time: (path under `models/`, contents).\npub(crate) static EMBEDDED: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// Model files embedded at build time: (path under `models/`, contents).\npub(crate) static EMBEDDED: &[(&str, &str)] = &[\n",
+    );
     for (rel, path) in files {
         writeln!(out, "    ({rel:?}, include_str!({:?})),", path.display().to_string()).unwrap();
     }

@@ -1,8 +1,8 @@
 //! `neurex check`: is this model well-formed and is every number sourced?
 
-use anyhow::{bail, Result};
+use anyhow::{Result, bail};
 use clap::Args;
-use neurex::evidence::{provenance_problems, Registry};
+use neurex::evidence::{Registry, provenance_problems};
 
 /// Arguments of `neurex check`.
 #[derive(Args, Debug)]

@@ -1,9 +1,9 @@
 //! `neurex simulate`: one virtual patient, one protocol, against no exercise.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use neurex::simulation::{ProtocolRef, SimulationJob, SimulationResult};
-use neurex_formats::{plot_panels, write_table, Panel, Series, Table, TableFormat};
+use neurex_formats::{Panel, Series, Table, TableFormat, plot_panels, write_table};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -21,10 +21,10 @@ pub struct SimulateArgs {
     #[arg(long, default_value = "aerobic-3x")]
     pub protocol: String,
     /// Weeks to simulate.
-    #[arg(long, default_value_t = 12.0)]
+    #[arg(long, default_value_t = 12.0, allow_negative_numbers = true)]
     pub weeks: f64,
     /// Output step in hours.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub step: f64,
     /// Write the time series (wide: time_h, then one column per variable) to a .csv or .parquet file.
     #[arg(long)]
@@ -91,15 +91,15 @@ struct JsonSummary<'a> {
 /// Run `neurex simulate`.
 pub fn run(args: &SimulateArgs) -> Result<()> {
     // Check output paths before spending time on the simulation.
-    if let Some(out) = &args.out {
-        if TableFormat::from_path(out).is_none() {
-            bail!("--out {}: use a .csv or .parquet file name", out.display());
-        }
+    if let Some(out) = &args.out
+        && TableFormat::from_path(out).is_none()
+    {
+        bail!("--out {}: use a .csv or .parquet file name", out.display());
     }
-    if let Some(plot) = &args.plot {
-        if plot.extension().is_none_or(|e| e != "svg") {
-            bail!("--plot {}: use a .svg file name", plot.display());
-        }
+    if let Some(plot) = &args.plot
+        && plot.extension().is_none_or(|e| e != "svg")
+    {
+        bail!("--plot {}: use a .svg file name", plot.display());
     }
     let mut parameters = BTreeMap::new();
     for p in &args.params {
@@ -142,7 +142,13 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
             .map(|r| {
                 (
                     r.variable.as_str(),
-                    JsonVariable { system: r.system.clone(), unit: r.unit.clone(), baseline: r.baseline, end: r.end, control_end: r.control_end },
+                    JsonVariable {
+                        system: r.system.clone(),
+                        unit: r.unit.clone(),
+                        baseline: r.baseline,
+                        end: r.end,
+                        control_end: r.control_end,
+                    },
                 )
             })
             .collect();
@@ -178,7 +184,8 @@ fn print_summary(r: &SimulationResult, args: &SimulateArgs) {
         "system", "variable", "baseline", "end", "change", "control end", "vs control"
     );
     for row in &r.summary {
-        let pct = |a: f64, b: f64| if b.abs() > 1e-12 { format!("{:+.1}%", 100.0 * (a - b) / b.abs()) } else { "-".into() };
+        let pct =
+            |a: f64, b: f64| if b.abs() > 1e-12 { format!("{:+.1}%", 100.0 * (a - b) / b.abs()) } else { "-".into() };
         let (ctrl, vs) = match row.control_end {
             Some(c) => (format!("{c:.4}"), pct(row.end, c)),
             None => ("-".into(), "-".into()),
@@ -212,8 +219,11 @@ fn write_series(out: &std::path::Path, r: &SimulationResult, only: &[String]) ->
 }
 
 fn write_plot(path: &std::path::Path, spec: &neurex::model::ModelSpec, r: &SimulationResult) -> Result<()> {
-    let mut groups: Vec<(String, Vec<String>)> =
-        spec.systems.iter().map(|s| (if s.name.is_empty() { s.id.clone() } else { s.name.clone() }, s.headline.clone())).collect();
+    let mut groups: Vec<(String, Vec<String>)> = spec
+        .systems
+        .iter()
+        .map(|s| (if s.name.is_empty() { s.id.clone() } else { s.name.clone() }, s.headline.clone()))
+        .collect();
     let scales: Vec<String> =
         neurex::simulation::SCALES.iter().filter(|s| r.column(s).is_some()).map(|s| s.to_string()).collect();
     if !scales.is_empty() {
@@ -232,7 +242,12 @@ fn write_plot(path: &std::path::Path, spec: &neurex::model::ModelSpec, r: &Simul
                 let Some(j) = r.column(v) else { continue };
                 let base = r.exercise.first().map_or(1.0, |row| row[j]);
                 let scale = |x: f64| if relative && base.abs() > 1e-12 { 100.0 * x / base } else { x };
-                series.push(Series { label: v.clone(), values: r.exercise.iter().map(|row| scale(row[j])).collect(), dashed: false, colour: k });
+                series.push(Series {
+                    label: v.clone(),
+                    values: r.exercise.iter().map(|row| scale(row[j])).collect(),
+                    dashed: false,
+                    colour: k,
+                });
                 if let Some(c) = control {
                     series.push(Series {
                         label: format!("{v} (no exercise)"),
@@ -242,7 +257,13 @@ fn write_plot(path: &std::path::Path, spec: &neurex::model::ModelSpec, r: &Simul
                     });
                 }
             }
-            let y_label = if relative { "% of baseline".to_string() } else { vars.first().and_then(|v| r.columns.iter().find(|c| &c.id == v)).map_or(String::new(), |c| c.unit.clone()) };
+            let y_label = if relative {
+                "% of baseline".to_string()
+            } else {
+                vars.first()
+                    .and_then(|v| r.columns.iter().find(|c| &c.id == v))
+                    .map_or(String::new(), |c| c.unit.clone())
+            };
             Panel { title, y_label, series }
         })
         .collect();

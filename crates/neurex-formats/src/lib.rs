@@ -7,8 +7,8 @@ mod plot;
 mod table;
 
 pub use atomic::write_atomically;
-pub use plot::{plot_panels, Panel, Series};
-pub use table::{write_table, Table, TableFormat};
+pub use plot::{Panel, Series, plot_panels};
+pub use table::{Table, TableFormat, write_table};
 
 /// Why writing failed.
 #[derive(Debug, thiserror::Error)]

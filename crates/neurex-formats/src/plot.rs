@@ -1,6 +1,6 @@
 //! SVG plots: a grid of panels, each with a few series against time in weeks.
 
-use crate::{write_atomically, FormatError};
+use crate::{FormatError, write_atomically};
 use plotters::prelude::*;
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! Wide tables: `time_h`, then one column per variable.
 
-use crate::{write_atomically, FormatError};
+use crate::{FormatError, write_atomically};
 use arrow::array::{ArrayRef, Float64Array};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
@@ -105,7 +105,8 @@ mod tests {
         let rows = vec![vec![1.0], vec![2.0], vec![3.0]];
         write_table(&path, Table { columns: &cols, times: &[0.0, 1.0, 2.0], rows: &rows }).unwrap();
         let file = std::fs::File::open(&path).unwrap();
-        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+        let reader =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
         let batches: Vec<_> = reader.collect::<Result<_, _>>().unwrap();
         assert_eq!(batches[0].num_rows(), 3);
         assert_eq!(batches[0].num_columns(), 2);

@@ -1,7 +1,7 @@
 //! Reading model files (TOML) into a [`ModelSpec`]. Files are handed in as text by a reader
 //! closure, so this crate never touches the disk itself.
 
-use crate::diagnostics::{line_col, Diagnostic, DiagnosticKind, Diagnostics};
+use crate::diagnostics::{Diagnostic, DiagnosticKind, Diagnostics, line_col};
 use crate::spec::*;
 use serde::Deserialize;
 use toml::Spanned;

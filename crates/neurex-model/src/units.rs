@@ -77,10 +77,11 @@ fn prefixed(sym: &str) -> Option<Unit> {
         ("M", 1e6),
     ];
     for (p, s) in PREFIXES {
-        if let Some(rest) = sym.strip_prefix(p) {
-            if let Some(u) = base(rest).filter(|u| !u.is_dimensionless() && !["min", "h", "day", "d", "week", "wk"].contains(&rest)) {
-                return Some(Unit { scale: u.scale * s, dims: u.dims });
-            }
+        if let Some(rest) = sym.strip_prefix(p)
+            && let Some(u) =
+                base(rest).filter(|u| !u.is_dimensionless() && !["min", "h", "day", "d", "week", "wk"].contains(&rest))
+        {
+            return Some(Unit { scale: u.scale * s, dims: u.dims });
         }
     }
     None

@@ -3,7 +3,7 @@
 
 use crate::recorder::Recorder;
 use crate::settings::{SolveError, SolverSettings};
-use neurex_model::compile::{program::Program, Target};
+use neurex_model::compile::{Target, program::Program};
 use neurex_model::{CompiledModel, Workspace};
 
 struct Queued {
@@ -21,7 +21,15 @@ pub(crate) struct EventState {
     out: Vec<f64>,
 }
 
-fn eval1(model: &CompiledModel, prog: &Program, t: f64, y: &[f64], p: &[f64], ws: &mut Workspace, out: &mut [f64]) -> f64 {
+fn eval1(
+    model: &CompiledModel,
+    prog: &Program,
+    t: f64,
+    y: &[f64],
+    p: &[f64],
+    ws: &mut Workspace,
+    out: &mut [f64],
+) -> f64 {
     model.eval_event_program(prog, t, y, p, out, ws);
     out[0]
 }
@@ -43,8 +51,19 @@ impl EventState {
     }
 
     /// True if evaluating the triggers at `(t, y, p)` would change any of them.
-    pub(crate) fn would_change(&mut self, model: &CompiledModel, t: f64, y: &[f64], p: &[f64], ws: &mut Workspace) -> bool {
-        model.events.iter().enumerate().any(|(i, ev)| (eval1(model, &ev.trigger, t, y, p, ws, &mut self.out) != 0.0) != self.prev[i])
+    pub(crate) fn would_change(
+        &mut self,
+        model: &CompiledModel,
+        t: f64,
+        y: &[f64],
+        p: &[f64],
+        ws: &mut Workspace,
+    ) -> bool {
+        model
+            .events
+            .iter()
+            .enumerate()
+            .any(|(i, ev)| (eval1(model, &ev.trigger, t, y, p, ws, &mut self.out) != 0.0) != self.prev[i])
     }
 
     /// True if any event has a trigger at all.
@@ -143,7 +162,15 @@ impl EventState {
         }
     }
 
-    fn assignment_values(&mut self, model: &CompiledModel, i: usize, t: f64, y: &[f64], p: &[f64], ws: &mut Workspace) -> Vec<f64> {
+    fn assignment_values(
+        &mut self,
+        model: &CompiledModel,
+        i: usize,
+        t: f64,
+        y: &[f64],
+        p: &[f64],
+        ws: &mut Workspace,
+    ) -> Vec<f64> {
         let ev = &model.events[i];
         model.eval_event_program(&ev.assignments, t, y, p, &mut self.out, ws);
         self.out[..ev.targets.len()].to_vec()

@@ -15,4 +15,4 @@ pub use engine::simulate;
 pub use recorder::{DenseRecorder, Recorder};
 pub use schedule::{InputChange, Schedule};
 pub use settings::{SolveError, SolveReport, SolverSettings};
-pub use steady::{steady_state, steady_state_near, SteadyState};
+pub use steady::{SteadyState, steady_state, steady_state_near};

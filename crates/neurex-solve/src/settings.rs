@@ -26,7 +26,7 @@ impl Default for SolverSettings {
 impl SolverSettings {
     /// Check the settings make sense.
     pub fn validate(&self) -> Result<(), SolveError> {
-        if !(self.rtol > 0.0 && self.rtol < 1.0) || !(self.atol > 0.0 && self.atol.is_finite()) {
+        if !(self.rtol > 0.0 && self.rtol < 1.0 && self.atol > 0.0 && self.atol.is_finite()) {
             return Err(SolveError::BadSettings(format!(
                 "tolerances must be positive and finite with rtol < 1 (rtol = {}, atol = {})",
                 self.rtol, self.atol

@@ -49,7 +49,11 @@ const STEADY_RTOL: f64 = 1e-8;
 
 fn inner_settings(settings: &SolverSettings) -> SolverSettings {
     // The period map must be much more accurate than the steadiness asked of it.
-    SolverSettings { rtol: (settings.rtol * 1e-3).max(1e-11), atol: (settings.atol * 1e-3).max(1e-14), ..settings.clone() }
+    SolverSettings {
+        rtol: (settings.rtol * 1e-3).max(1e-11),
+        atol: (settings.atol * 1e-3).max(1e-14),
+        ..settings.clone()
+    }
 }
 
 struct PeriodMap<'a> {
@@ -65,7 +69,8 @@ impl PeriodMap<'_> {
     fn apply(&mut self, y: &[f64]) -> Result<Vec<f64>, SolveError> {
         self.calls += 1;
         let t1 = self.t_start + self.period;
-        let (_, fin) = simulate(self.model, &self.p, y, self.t_start, &[t1], &Schedule::empty(), &self.settings, &mut Nothing)?;
+        let (_, fin) =
+            simulate(self.model, &self.p, y, self.t_start, &[t1], &Schedule::empty(), &self.settings, &mut Nothing)?;
         Ok(fin.y)
     }
 
@@ -80,7 +85,11 @@ impl PeriodMap<'_> {
         worst
     }
 
-    fn jacobian(&mut self, y: &[f64], fy: &[f64]) -> Result<nalgebra::LU<f64, nalgebra::Dyn, nalgebra::Dyn>, SolveError> {
+    fn jacobian(
+        &mut self,
+        y: &[f64],
+        fy: &[f64],
+    ) -> Result<nalgebra::LU<f64, nalgebra::Dyn, nalgebra::Dyn>, SolveError> {
         let n = y.len();
         let mut j = DMatrix::<f64>::zeros(n, n);
         for c in 0..n {
@@ -174,16 +183,16 @@ pub fn steady_state_near(
         let mut accepted = false;
         for _ in 0..6 {
             let trial: Vec<f64> = y.iter().zip(delta.iter()).map(|(a, d)| a + lambda * d).collect();
-            if trial.iter().all(|v| v.is_finite()) {
-                if let Ok(ft) = map.apply(&trial) {
-                    let rt = map.residual(&trial, &ft, settings.atol);
-                    if rt.0 < res.0 {
-                        y = trial;
-                        fy = ft;
-                        res = rt;
-                        accepted = true;
-                        break;
-                    }
+            if trial.iter().all(|v| v.is_finite())
+                && let Ok(ft) = map.apply(&trial)
+            {
+                let rt = map.residual(&trial, &ft, settings.atol);
+                if rt.0 < res.0 {
+                    y = trial;
+                    fy = ft;
+                    res = rt;
+                    accepted = true;
+                    break;
                 }
             }
             lambda *= 0.5;

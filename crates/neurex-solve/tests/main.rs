@@ -1,7 +1,7 @@
 //! Engine tests against analytic solutions, restart equivalence, events and failures.
 
-use neurex_model::{compile, parse_model_str, CompiledModel};
-use neurex_solve::{simulate, steady_state, DenseRecorder, InputChange, Schedule, SolveError, SolverSettings};
+use neurex_model::{CompiledModel, compile, parse_model_str};
+use neurex_solve::{DenseRecorder, InputChange, Schedule, SolveError, SolverSettings, simulate, steady_state};
 
 fn model(name: &str, text: &str) -> CompiledModel {
     let spec = parse_model_str(name, text).unwrap_or_else(|d| panic!("{d}"));
@@ -171,8 +171,12 @@ fn solver_failure_is_an_error_not_a_panic() {
     let mut ws = m.workspace();
     let y0 = m.initial_state(0.0, &mut p, &mut ws);
     let mut rec = DenseRecorder::default();
-    let err = simulate(&m, &p, &y0, 0.0, &[0.5, 2.0], &Schedule::empty(), &SolverSettings::default(), &mut rec).unwrap_err();
-    assert!(matches!(err, SolveError::Integrator { .. } | SolveError::NonFinite { .. } | SolveError::TooManySteps { .. }), "{err}");
+    let err =
+        simulate(&m, &p, &y0, 0.0, &[0.5, 2.0], &Schedule::empty(), &SolverSettings::default(), &mut rec).unwrap_err();
+    assert!(
+        matches!(err, SolveError::Integrator { .. } | SolveError::NonFinite { .. } | SolveError::TooManySteps { .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("t = "), "{err}");
 }
 
@@ -182,7 +186,8 @@ fn bad_output_times_are_rejected() {
     let mut rec = DenseRecorder::default();
     let y0 = [2.5];
     for times in [vec![1.0, 0.5], vec![f64::NAN], vec![-1.0]] {
-        let err = simulate(&m, &m.p0, &y0, 0.0, &times, &Schedule::empty(), &SolverSettings::default(), &mut rec).unwrap_err();
+        let err = simulate(&m, &m.p0, &y0, 0.0, &times, &Schedule::empty(), &SolverSettings::default(), &mut rec)
+            .unwrap_err();
         assert!(matches!(err, SolveError::BadSettings(_)), "{err}");
     }
 }

@@ -1,10 +1,10 @@
 //! Wall time of one 12-week simulation of the reference model with hourly output (from the
 //! steady state, exercise run only), and of the steady-state search.
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 use neurex::protocol::Protocol;
 use neurex::simulation::patient_values;
-use neurex_solve::{simulate, steady_state, DenseRecorder, SolverSettings};
+use neurex_solve::{DenseRecorder, SolverSettings, simulate, steady_state};
 
 fn bench(c: &mut Criterion) {
     let model = neurex::reference_model().expect("reference model compiles");

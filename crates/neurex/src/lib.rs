@@ -9,8 +9,8 @@ pub mod protocol;
 pub mod simulation;
 
 pub use error::Error;
-pub use models::{reference_model, reference_spec, resolve_model, REFERENCE};
+pub use models::{REFERENCE, reference_model, reference_spec, resolve_model};
 pub use neurex_model as model;
 pub use neurex_solve as solve;
 pub use protocol::{Modality, Protocol};
-pub use simulation::{simulate, simulate_model, ProtocolRef, SimulationJob, SimulationResult, SummaryRow};
+pub use simulation::{ProtocolRef, SimulationJob, SimulationResult, SummaryRow, simulate, simulate_model};

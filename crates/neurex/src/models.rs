@@ -1,7 +1,7 @@
 //! Where models come from: the embedded reference model and fixtures, or files on disk.
 
 use crate::error::Error;
-use neurex_model::{compile, load_with, CompiledModel, ModelSpec};
+use neurex_model::{CompiledModel, ModelSpec, compile, load_with};
 use std::path::Path;
 
 include!(concat!(env!("OUT_DIR"), "/embedded_models.rs"));
@@ -21,7 +21,8 @@ fn embedded(path: &str) -> Option<&'static str> {
 /// The spec of a built-in model.
 pub fn builtin_spec(name: &str) -> Result<ModelSpec, Error> {
     let entry = format!("{name}/model.toml");
-    let text = embedded(&entry).ok_or_else(|| Error::UnknownModel { name: name.to_string(), known: builtin_models().join(", ") })?;
+    let text = embedded(&entry)
+        .ok_or_else(|| Error::UnknownModel { name: name.to_string(), known: builtin_models().join(", ") })?;
     let read = |p: &str| embedded(p).map(str::to_string).ok_or_else(|| "not embedded in the binary".to_string());
     Ok(load_with(&format!("models/{entry}"), text, &mut |p| read(p.trim_start_matches("models/")))?)
 }

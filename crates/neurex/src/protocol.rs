@@ -164,10 +164,10 @@ impl Protocol {
 
     /// A preset by name.
     pub fn preset(name: &str) -> Result<Protocol, Error> {
-        let (_, text) = PRESETS.iter().find(|(n, _)| *n == name).ok_or_else(|| Error::UnknownProtocol {
-            name: name.to_string(),
-            known: preset_names().join(", "),
-        })?;
+        let (_, text) = PRESETS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| Error::UnknownProtocol { name: name.to_string(), known: preset_names().join(", ") })?;
         Protocol::from_toml(&format!("preset `{name}`"), text)
     }
 
@@ -178,7 +178,8 @@ impl Protocol {
         }
         let path = std::path::Path::new(source);
         if path.is_file() {
-            let text = std::fs::read_to_string(path).map_err(|e| Error::Io { path: source.to_string(), message: e.to_string() })?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::Io { path: source.to_string(), message: e.to_string() })?;
             return Protocol::from_toml(source, &text);
         }
         Err(Error::UnknownProtocol { name: source.to_string(), known: preset_names().join(", ") })
@@ -216,18 +217,18 @@ impl Protocol {
         if self.time_of_day * 60.0 + self.minutes > 24.0 * 60.0 {
             return bad("a session must end before midnight (time_of_day + minutes)".into());
         }
-        if let Some(w) = self.weeks {
-            if !(w > 0.0 && w <= 520.0) {
-                return bad(format!("weeks = {w}: must be more than 0 and at most 520"));
-            }
+        if let Some(w) = self.weeks
+            && !(w > 0.0 && w <= 520.0)
+        {
+            return bad(format!("weeks = {w}: must be more than 0 and at most 520"));
         }
         if !(0.0..=1.0).contains(&self.adherence) {
             return bad(format!("adherence = {}: a fraction between 0 and 1", self.adherence));
         }
-        if let Some(v) = self.vo2max_ml_kg_min {
-            if !(v > 5.0 && v < 100.0) {
-                return bad(format!("vo2max_ml_kg_min = {v}: must be between 5 and 100"));
-            }
+        if let Some(v) = self.vo2max_ml_kg_min
+            && !(v > 5.0 && v < 100.0)
+        {
+            return bad(format!("vo2max_ml_kg_min = {v}: must be between 5 and 100"));
         }
         Ok(())
     }
@@ -271,7 +272,10 @@ impl Protocol {
         }
         let idx = |name: &str| {
             model.value_index(name).ok_or_else(|| {
-                Error::Incompatible(format!("protocols set the parameter `{name}`, which model `{}` does not declare", model.id))
+                Error::Incompatible(format!(
+                    "protocols set the parameter `{name}`, which model `{}` does not declare",
+                    model.id
+                ))
             })
         };
         let intensity = idx("exercise_intensity")?;
@@ -328,7 +332,10 @@ pub fn parse_intensity(text: &str, vo2max_ml_kg_min: f64) -> Result<f64, String>
         }
         let f = v * 3.5 / vo2max_ml_kg_min;
         if f > 1.2 {
-            return Err(format!("{v} METs is {:.0}% of a VO2max of {vo2max_ml_kg_min} mL/kg/min: impossible", f * 100.0));
+            return Err(format!(
+                "{v} METs is {:.0}% of a VO2max of {vo2max_ml_kg_min} mL/kg/min: impossible",
+                f * 100.0
+            ));
         }
         f
     } else if let Some(x) = lower.strip_prefix("rpe") {

@@ -2,10 +2,10 @@
 //! steady state.
 
 use crate::error::Error;
-use crate::models::{resolve_model, REFERENCE};
+use crate::models::{REFERENCE, resolve_model};
 use crate::protocol::Protocol;
-use neurex_model::{compile, CompiledModel, ModelSpec};
-use neurex_solve::{simulate as solve, steady_state, DenseRecorder, Schedule, SolveReport, SolverSettings};
+use neurex_model::{CompiledModel, ModelSpec, compile};
+use neurex_solve::{DenseRecorder, Schedule, SolveReport, SolverSettings, simulate as solve, steady_state};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -133,7 +133,11 @@ pub fn simulate(job: &SimulationJob) -> Result<SimulationResult, Error> {
 }
 
 /// Values of a phenotype with a job's overrides applied.
-pub fn patient_values(model: &CompiledModel, phenotype: &str, overrides: &BTreeMap<String, f64>) -> Result<Vec<f64>, Error> {
+pub fn patient_values(
+    model: &CompiledModel,
+    phenotype: &str,
+    overrides: &BTreeMap<String, f64>,
+) -> Result<Vec<f64>, Error> {
     let mut p = model.phenotype_values(phenotype).ok_or_else(|| Error::UnknownPhenotype {
         name: phenotype.to_string(),
         known: std::iter::once("healthy").chain(model.phenotype_ids()).collect::<Vec<_>>().join(", "),
@@ -184,8 +188,11 @@ pub fn simulate_model(spec: &ModelSpec, model: &CompiledModel, job: &SimulationJ
     } else {
         None
     };
-    let columns: Vec<Column> =
-        model.outputs.iter().map(|o| Column { id: o.id.clone(), unit: o.unit.clone(), system: o.system.clone() }).collect();
+    let columns: Vec<Column> = model
+        .outputs
+        .iter()
+        .map(|o| Column { id: o.id.clone(), unit: o.unit.clone(), system: o.system.clone() })
+        .collect();
     let summary = summarise(spec, &columns, &rec.rows, control.as_deref());
     Ok(SimulationResult {
         model: model.id.clone(),

@@ -1,11 +1,11 @@
 //! The reference model against the founding review's directions and the acute targets, and the
 //! provenance of every number in it.
 
-use neurex::evidence::{provenance_problems, Registry};
+use neurex::evidence::{Registry, provenance_problems};
 use neurex::model::CompiledModel;
 use neurex::protocol::Protocol;
 use neurex::simulation::patient_values;
-use neurex::solve::{simulate, steady_state, DenseRecorder, Schedule, SolverSettings, SteadyState};
+use neurex::solve::{DenseRecorder, Schedule, SolverSettings, SteadyState, simulate, steady_state};
 use std::sync::OnceLock;
 
 struct Fixture {
@@ -70,7 +70,8 @@ fn every_seed_claim_is_cited_by_the_model() {
     let spec = neurex::reference_spec().unwrap();
     let cited: std::collections::HashSet<String> =
         spec.provenance_entries().into_iter().flat_map(|(_, _, p)| p.evidence.clone()).collect();
-    let missing: Vec<String> = Registry::embedded().seed_claims().map(|c| c.id.clone()).filter(|id| !cited.contains(id)).collect();
+    let missing: Vec<String> =
+        Registry::embedded().seed_claims().map(|c| c.id.clone()).filter(|id| !cited.contains(id)).collect();
     assert!(missing.is_empty(), "claims without a model element: {missing:?}");
 }
 
@@ -83,7 +84,8 @@ fn phenotypes_differ_in_the_reported_directions() {
     let mean = |ss: &SteadyState, id: &str| {
         let times: Vec<f64> = (0..24).map(f64::from).collect();
         let mut rec = DenseRecorder::default();
-        simulate(&f.model, &ss.p, &ss.y, 0.0, &times, &Schedule::empty(), &SolverSettings::default(), &mut rec).unwrap();
+        simulate(&f.model, &ss.p, &ss.y, 0.0, &times, &Schedule::empty(), &SolverSettings::default(), &mut rec)
+            .unwrap();
         let j = f.model.output_index(id).unwrap();
         rec.column(j).iter().sum::<f64>() / 24.0
     };

@@ -100,7 +100,11 @@ impl<'s> Compiler<'s> {
                 RuleKind::Rate | RuleKind::Assignment => {
                     let dup = self.rate_rules.contains_key(&r.variable) || self.assign_rules.contains_key(&r.variable);
                     if dup {
-                        self.diag(&r.origin, el.clone(), DiagnosticKind::Invalid(format!("`{}` already has a rule", r.variable)));
+                        self.diag(
+                            &r.origin,
+                            el.clone(),
+                            DiagnosticKind::Invalid(format!("`{}` already has a rule", r.variable)),
+                        );
                         continue;
                     }
                     let map = if r.kind == RuleKind::Rate { &mut self.rate_rules } else { &mut self.assign_rules };
@@ -110,7 +114,11 @@ impl<'s> Compiler<'s> {
         }
         for f in &spec.functions {
             if self.functions.insert(f.id.clone(), (f.args.clone(), f.math.clone())).is_some() {
-                self.diag(&f.origin, format!("function `{}`", f.id), DiagnosticKind::DuplicateName { name: f.id.clone() });
+                self.diag(
+                    &f.origin,
+                    format!("function `{}`", f.id),
+                    DiagnosticKind::DuplicateName { name: f.id.clone() },
+                );
             }
         }
         let in_reaction: HashSet<&str> = spec
@@ -121,7 +129,14 @@ impl<'s> Compiler<'s> {
             .collect();
 
         let mut seen: HashMap<String, Option<Origin>> = HashMap::new();
-        let mut add = |c: &mut Self, id: &str, origin: &Option<Origin>, info: VarInfo, value: f64, range: Option<[f64; 2]>, conc_in: Option<String>, ode: bool| {
+        let mut add = |c: &mut Self,
+                       id: &str,
+                       origin: &Option<Origin>,
+                       info: VarInfo,
+                       value: f64,
+                       range: Option<[f64; 2]>,
+                       conc_in: Option<String>,
+                       ode: bool| {
             if CONSTANTS.contains(&id) {
                 c.diag(origin, format!("`{id}`"), DiagnosticKind::Invalid(format!("`{id}` is a reserved name")));
                 return;
@@ -161,7 +176,11 @@ impl<'s> Compiler<'s> {
         }
         for sp in &spec.species {
             if !dims.contains_key(sp.compartment.as_str()) {
-                self.diag(&sp.origin, format!("species `{}`", sp.id), unknown_symbol(&sp.compartment, &self.slots, &[]));
+                self.diag(
+                    &sp.origin,
+                    format!("species `{}`", sp.id),
+                    unknown_symbol(&sp.compartment, &self.slots, &[]),
+                );
             }
             let conc = !sp.has_only_substance_units && dims.get(sp.compartment.as_str()).is_some_and(|&d| d != 0.0);
             let ode = in_reaction.contains(sp.id.as_str()) && !sp.boundary_condition && !sp.constant;
@@ -193,7 +212,11 @@ impl<'s> Compiler<'s> {
         for r in &spec.reactions {
             if !r.id.is_empty() {
                 if seen.contains_key(&r.id) {
-                    self.diag(&r.origin, format!("reaction `{}`", r.id), DiagnosticKind::DuplicateName { name: r.id.clone() });
+                    self.diag(
+                        &r.origin,
+                        format!("reaction `{}`", r.id),
+                        DiagnosticKind::DuplicateName { name: r.id.clone() },
+                    );
                     continue;
                 }
                 seen.insert(r.id.clone(), r.origin.clone());
@@ -218,13 +241,21 @@ impl<'s> Compiler<'s> {
         for p in &spec.parameters {
             let el = format!("parameter `{}`", p.id);
             if !p.value.is_finite() {
-                self.diag(&p.origin, el.clone(), DiagnosticKind::BadValue(format!("value {} is not a finite number", p.value)));
+                self.diag(
+                    &p.origin,
+                    el.clone(),
+                    DiagnosticKind::BadValue(format!("value {} is not a finite number", p.value)),
+                );
             }
             if let Some([lo, hi]) = p.range {
-                if !(lo <= hi) {
+                if lo.partial_cmp(&hi).is_none_or(|o| o == std::cmp::Ordering::Greater) {
                     self.diag(&p.origin, el.clone(), DiagnosticKind::BadValue(format!("range [{lo}, {hi}] is empty")));
                 } else if !(lo <= p.value && p.value <= hi) {
-                    self.diag(&p.origin, el.clone(), DiagnosticKind::BadValue(format!("value {} is outside its range [{lo}, {hi}]", p.value)));
+                    self.diag(
+                        &p.origin,
+                        el.clone(),
+                        DiagnosticKind::BadValue(format!("value {} is outside its range [{lo}, {hi}]", p.value)),
+                    );
                 }
             }
             if let Some(k) = check_unit(&p.unit) {
@@ -247,14 +278,29 @@ impl<'s> Compiler<'s> {
                 match self.slots.get(&s.parameter) {
                     Some(Slot::Value(i)) => {
                         if !s.value.is_finite() {
-                            self.diag(&ph.origin, el, DiagnosticKind::BadValue(format!("value {} is not finite", s.value)));
-                        } else if let Some([lo, hi]) = self.ranges[*i as usize] {
-                            if !(lo <= s.value && s.value <= hi) {
-                                self.diag(&ph.origin, el, DiagnosticKind::BadValue(format!("value {} is outside the parameter's range [{lo}, {hi}]", s.value)));
-                            }
+                            self.diag(
+                                &ph.origin,
+                                el,
+                                DiagnosticKind::BadValue(format!("value {} is not finite", s.value)),
+                            );
+                        } else if let Some([lo, hi]) = self.ranges[*i as usize]
+                            && !(lo <= s.value && s.value <= hi)
+                        {
+                            self.diag(
+                                &ph.origin,
+                                el,
+                                DiagnosticKind::BadValue(format!(
+                                    "value {} is outside the parameter's range [{lo}, {hi}]",
+                                    s.value
+                                )),
+                            );
                         }
                     }
-                    Some(_) => self.diag(&ph.origin, el, DiagnosticKind::Invalid(format!("`{}` is not a parameter", s.parameter))),
+                    Some(_) => self.diag(
+                        &ph.origin,
+                        el,
+                        DiagnosticKind::Invalid(format!("`{}` is not a parameter", s.parameter)),
+                    ),
                     None => {
                         let k = unknown_symbol(&s.parameter, &self.slots, &[]);
                         self.diag(&ph.origin, el, k);
@@ -306,14 +352,22 @@ impl<'s> Compiler<'s> {
                         self.diag_math(
                             site,
                             at,
-                            DiagnosticKind::Invalid(format!("`{name}` takes {} arguments, got {}", params.len(), args.len())),
+                            DiagnosticKind::Invalid(format!(
+                                "`{name}` takes {} arguments, got {}",
+                                params.len(),
+                                args.len()
+                            )),
                         );
                         return None;
                     }
                     let body = match parse_math(&body) {
                         Ok(b) => b,
                         Err((message, _)) => {
-                            self.diag_math(site, at, DiagnosticKind::Expression { message: format!("in function `{name}`: {message}") });
+                            self.diag_math(
+                                site,
+                                at,
+                                DiagnosticKind::Expression { message: format!("in function `{name}`: {message}") },
+                            );
                             return None;
                         }
                     };
@@ -395,7 +449,8 @@ impl<'s> Compiler<'s> {
             a.symbols(&mut syms);
             b.symbols(&mut syms);
             let varies = syms.iter().any(|(s, _)| {
-                s == "time" || matches!(self.slots.get(s), Some(Slot::State(_) | Slot::Assigned(_)))
+                s == "time"
+                    || matches!(self.slots.get(s), Some(Slot::State(_) | Slot::Assigned(_)))
                     || self.values_changed_by_events().contains(s.as_str())
             });
             if varies || is_trigger {
@@ -409,7 +464,14 @@ impl<'s> Compiler<'s> {
         self.spec.events.iter().flat_map(|e| e.assignments.iter().map(|a| a.variable.as_str())).collect()
     }
 
-    fn emit_sym(&mut self, name: &str, at: usize, site: &Site<'_>, locals: &HashMap<String, f64>, prog: &mut Program) -> bool {
+    fn emit_sym(
+        &mut self,
+        name: &str,
+        at: usize,
+        site: &Site<'_>,
+        locals: &HashMap<String, f64>,
+        prog: &mut Program,
+    ) -> bool {
         if let Some(v) = locals.get(name) {
             prog.push(Op::Const(*v));
             return true;
@@ -433,13 +495,12 @@ impl<'s> Compiler<'s> {
                     return false;
                 };
                 load(prog, info.slot);
-                if let Some(comp) = &info.conc_in {
-                    if !matches!(info.slot, Slot::Assigned(_)) {
-                        if let Some(ci) = self.names.get(comp) {
-                            load(prog, ci.slot);
-                            prog.push(Op::Call2(Fn2::Div));
-                        }
-                    }
+                if let Some(comp) = &info.conc_in
+                    && !matches!(info.slot, Slot::Assigned(_))
+                    && let Some(ci) = self.names.get(comp)
+                {
+                    load(prog, ci.slot);
+                    prog.push(Op::Call2(Fn2::Div));
                 }
                 return true;
             }
@@ -448,7 +509,15 @@ impl<'s> Compiler<'s> {
         true
     }
 
-    fn emit_call(&mut self, name: &str, args: &[Expr], at: usize, site: &Site<'_>, locals: &HashMap<String, f64>, prog: &mut Program) -> bool {
+    fn emit_call(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        at: usize,
+        site: &Site<'_>,
+        locals: &HashMap<String, f64>,
+        prog: &mut Program,
+    ) -> bool {
         let n = args.len();
         let arity = |c: &mut Self, want: usize| -> bool {
             if n != want {
@@ -595,8 +664,11 @@ impl<'s> Compiler<'s> {
             _ => {
                 let k = DiagnosticKind::UnknownSymbol {
                     name: format!("{name}()"),
-                    did_you_mean: did_you_mean(name, self.functions.keys().map(String::as_str).chain(BUILTINS.iter().copied()))
-                        .map(|s| format!("{s}()")),
+                    did_you_mean: did_you_mean(
+                        name,
+                        self.functions.keys().map(String::as_str).chain(BUILTINS.iter().copied()),
+                    )
+                    .map(|s| format!("{s}()")),
                 };
                 self.diag_math(site, at, k);
                 false
@@ -671,8 +743,11 @@ impl<'s> Compiler<'s> {
             }
             n_reactions += 1;
         }
-        let mut state_ids: Vec<(u32, String)> =
-            self.slots.iter().filter_map(|(k, s)| if let Slot::State(i) = s { Some((*i, k.clone())) } else { None }).collect();
+        let mut state_ids: Vec<(u32, String)> = self
+            .slots
+            .iter()
+            .filter_map(|(k, s)| if let Slot::State(i) = s { Some((*i, k.clone())) } else { None })
+            .collect();
         state_ids.sort();
         for (i, id) in &state_ids {
             if let Some((math, el)) = self.rate_rules.get(id).cloned() {
@@ -681,11 +756,11 @@ impl<'s> Compiler<'s> {
                 if let Some(e) = self.parse(&site) {
                     self.emit(&e, &site, &none, &mut rate_prog);
                     // A rate rule on a concentration species gives d(conc)/dt; the state is the amount.
-                    if let Some(comp) = self.names.get(id).and_then(|n| n.conc_in.clone()) {
-                        if let Some(ci) = self.names.get(&comp) {
-                            load(&mut rate_prog, ci.slot);
-                            rate_prog.push(Op::Call2(Fn2::Mul));
-                        }
+                    if let Some(comp) = self.names.get(id).and_then(|n| n.conc_in.clone())
+                        && let Some(ci) = self.names.get(&comp)
+                    {
+                        load(&mut rate_prog, ci.slot);
+                        rate_prog.push(Op::Call2(Fn2::Mul));
                     }
                 } else {
                     rate_prog.push(Op::Const(0.0));
@@ -752,7 +827,11 @@ impl<'s> Compiler<'s> {
             push_out(self, &sp.id);
         }
         for p in &spec.parameters {
-            if !p.constant || changed.contains(&p.id) || self.rate_rules.contains_key(&p.id) || self.assign_rules.contains_key(&p.id) {
+            if !p.constant
+                || changed.contains(&p.id)
+                || self.rate_rules.contains_key(&p.id)
+                || self.assign_rules.contains_key(&p.id)
+            {
                 push_out(self, &p.id);
             }
         }
@@ -768,10 +847,10 @@ impl<'s> Compiler<'s> {
             .iter()
             .map(|ph| {
                 let mut set = Vec::new();
-                if let Some(base) = &ph.extends {
-                    if let Some(b) = spec.phenotypes.iter().find(|p| &p.id == base) {
-                        set.extend(b.set.iter().filter_map(|s| self.value_slot(&s.parameter).map(|i| (i, s.value))));
-                    }
+                if let Some(base) = &ph.extends
+                    && let Some(b) = spec.phenotypes.iter().find(|p| &p.id == base)
+                {
+                    set.extend(b.set.iter().filter_map(|s| self.value_slot(&s.parameter).map(|i| (i, s.value))));
                 }
                 set.extend(ph.set.iter().filter_map(|s| self.value_slot(&s.parameter).map(|i| (i, s.value))));
                 (ph.id.clone(), set)
@@ -822,7 +901,11 @@ impl<'s> Compiler<'s> {
     }
 
     /// Order `items` so that each comes after the items it depends on; report cycles.
-    fn topo_order(&mut self, items: impl Iterator<Item = (String, Vec<String>)>, _is_item: &dyn Fn(Slot) -> bool) -> Vec<String> {
+    fn topo_order(
+        &mut self,
+        items: impl Iterator<Item = (String, Vec<String>)>,
+        _is_item: &dyn Fn(Slot) -> bool,
+    ) -> Vec<String> {
         let items: Vec<(String, Vec<String>)> = items.collect();
         let keys: HashSet<&str> = items.iter().map(|(k, _)| k.as_str()).collect();
         let deps: HashMap<&str, Vec<&str>> = items
@@ -921,7 +1004,12 @@ impl<'s> Compiler<'s> {
                 (Some(a), None) => Expr::Num(a),
                 (None, None) => continue,
             };
-            items.push(InitItem { slot: info.slot, expr: e, site_element: format!("species `{}`", sp.id), math: Math::new("") });
+            items.push(InitItem {
+                slot: info.slot,
+                expr: e,
+                site_element: format!("species `{}`", sp.id),
+                math: Math::new(""),
+            });
         }
         // States of parameters and compartments with rate rules start from their value.
         for (id, info) in self.names.clone() {
@@ -935,12 +1023,22 @@ impl<'s> Compiler<'s> {
                         .map(|p| p.value)
                         .or_else(|| spec.compartments.iter().find(|c| c.id == id).and_then(|c| c.size))
                         .unwrap_or(f64::NAN);
-                    items.push(InitItem { slot: info.slot, expr: Expr::Num(v), site_element: id.clone(), math: Math::new("") });
+                    items.push(InitItem {
+                        slot: info.slot,
+                        expr: Expr::Num(v),
+                        site_element: id.clone(),
+                        math: Math::new(""),
+                    });
                 }
             }
         }
         for (i, e) in assigned_items {
-            items.push(InitItem { slot: Slot::Assigned(*i), expr: e.clone(), site_element: String::new(), math: Math::new("") });
+            items.push(InitItem {
+                slot: Slot::Assigned(*i),
+                expr: e.clone(),
+                site_element: String::new(),
+                math: Math::new(""),
+            });
         }
         let slot_name: HashMap<Slot, String> = self.slots.iter().map(|(k, v)| (*v, k.clone())).collect();
         let by_name: HashMap<String, usize> =
@@ -1018,7 +1116,11 @@ impl<'s> Compiler<'s> {
                 Slot::State(i) => Target::State(i),
                 Slot::Value(i) => Target::Value(i),
                 Slot::Assigned(_) => {
-                    self.diag(&ev.origin, el, DiagnosticKind::Invalid(format!("`{}` has an assignment rule", a.variable)));
+                    self.diag(
+                        &ev.origin,
+                        el,
+                        DiagnosticKind::Invalid(format!("`{}` has an assignment rule", a.variable)),
+                    );
                     continue;
                 }
             };
@@ -1050,8 +1152,30 @@ impl<'s> Compiler<'s> {
 }
 
 const BUILTINS: [&str; 24] = [
-    "exp", "ln", "log10", "log", "sqrt", "abs", "floor", "ceil", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh",
-    "min", "max", "pow", "root", "piecewise", "hill", "factorial",
+    "exp",
+    "ln",
+    "log10",
+    "log",
+    "sqrt",
+    "abs",
+    "floor",
+    "ceil",
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "min",
+    "max",
+    "pow",
+    "root",
+    "piecewise",
+    "hill",
+    "factorial",
 ];
 
 fn load(prog: &mut Program, slot: Slot) {
@@ -1071,7 +1195,9 @@ fn substitute(e: &Expr, bound: &HashMap<&str, &Expr>) -> Expr {
         Expr::Sym { name, .. } if bound.contains_key(name.as_str()) => bound[name.as_str()].clone(),
         Expr::Unary(op, a) => Expr::Unary(*op, Box::new(substitute(a, bound))),
         Expr::Binary(op, a, b) => Expr::Binary(*op, Box::new(substitute(a, bound)), Box::new(substitute(b, bound))),
-        Expr::Call { name, args, at } => Expr::Call { name: name.clone(), args: args.iter().map(|a| substitute(a, bound)).collect(), at: *at },
+        Expr::Call { name, args, at } => {
+            Expr::Call { name: name.clone(), args: args.iter().map(|a| substitute(a, bound)).collect(), at: *at }
+        }
         other => other.clone(),
     }
 }

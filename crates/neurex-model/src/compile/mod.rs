@@ -5,12 +5,12 @@
 mod emit;
 pub mod program;
 
-use crate::diagnostics::{did_you_mean, line_col, Diagnostic, DiagnosticKind, Diagnostics};
-use crate::expr::{parse_expr, Expr};
+use crate::diagnostics::{Diagnostic, DiagnosticKind, Diagnostics, did_you_mean, line_col};
+use crate::expr::{Expr, parse_expr};
 use crate::spec::*;
 use crate::units::parse_unit;
 use num_dual::Dual64;
-use program::{run, Env, Op, Program, Scratch};
+use program::{Env, Op, Program, Scratch, run};
 use std::collections::{HashMap, HashSet};
 
 /// Where a name's value lives at run time.
@@ -226,7 +226,15 @@ impl CompiledModel {
     }
 
     /// Run an event's trigger, delay, priority or assignments program at `(t, y, p)`.
-    pub fn eval_event_program(&self, prog: &Program, t: f64, y: &[f64], p: &[f64], out: &mut [f64], ws: &mut Workspace) {
+    pub fn eval_event_program(
+        &self,
+        prog: &Program,
+        t: f64,
+        y: &[f64],
+        p: &[f64],
+        out: &mut [f64],
+        ws: &mut Workspace,
+    ) {
         self.with_assigned(t, y, p, ws, |_, env, s| run(prog, env, s, out));
     }
 
@@ -260,7 +268,11 @@ pub fn compile(spec: &ModelSpec) -> Result<CompiledModel, Diagnostics> {
     c.diags.into_result(model)
 }
 
-pub(crate) fn locate(spec: &ModelSpec, origin: &Option<Origin>, offset: usize) -> (Option<String>, Option<(usize, usize)>) {
+pub(crate) fn locate(
+    spec: &ModelSpec,
+    origin: &Option<Origin>,
+    offset: usize,
+) -> (Option<String>, Option<(usize, usize)>) {
     match origin {
         Some(o) if o.file < spec.sources.len() => {
             let (name, text) = &spec.sources[o.file];
@@ -285,10 +297,8 @@ pub(crate) fn check_unit(unit: &str) -> Option<DiagnosticKind> {
     parse_unit(unit).err().map(|e| DiagnosticKind::BadUnit { unit: unit.to_string(), reason: e.0 })
 }
 
-
 pub(crate) fn dummy_program() -> Program {
     let mut p = Program::default();
     p.push(Op::Const(0.0));
     p.finish()
 }
-

@@ -3,7 +3,7 @@
 mod parse;
 mod print;
 
-pub use parse::{parse_expr, ParseError};
+pub use parse::{ParseError, parse_expr};
 
 /// A unary operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

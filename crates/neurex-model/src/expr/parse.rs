@@ -51,9 +51,8 @@ fn lex(s: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
                 }
             }
             let text = &s[start..i];
-            let v: f64 = text
-                .parse()
-                .map_err(|_| ParseError { message: format!("`{text}` is not a number"), at: start })?;
+            let v: f64 =
+                text.parse().map_err(|_| ParseError { message: format!("`{text}` is not a number"), at: start })?;
             out.push((Tok::Num(v), start));
             continue;
         }
@@ -151,14 +150,10 @@ impl Parser {
             return self.err("expression nested too deeply");
         }
         let mut lhs = self.unary()?;
-        loop {
-            let op = match &self.peek().0 {
-                Tok::Op(o) => match binop(o) {
-                    Some(op) => op,
-                    None => break,
-                },
-                _ => break,
-            };
+        while let Some(op) = match &self.peek().0 {
+            Tok::Op(o) => binop(o),
+            _ => None,
+        } {
             let prec = op.precedence();
             if prec < min_prec {
                 break;
