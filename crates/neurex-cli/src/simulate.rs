@@ -84,7 +84,7 @@ struct JsonSummary<'a> {
     protocol: &'a neurex::Protocol,
     weeks: f64,
     variables: BTreeMap<&'a str, JsonVariable>,
-    steps: usize,
+    solver: &'a neurex::solve::SolveReport,
     equilibration_periods: u32,
 }
 
@@ -158,7 +158,7 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
             protocol: &result.protocol,
             weeks: args.weeks,
             variables,
-            steps: result.report.steps,
+            solver: &result.report,
             equilibration_periods: result.equilibration_periods,
         };
         println!("{}", serde_json::to_string_pretty(&s)?);

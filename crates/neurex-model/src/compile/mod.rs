@@ -253,6 +253,11 @@ impl CompiledModel {
         f(self, &mut env, &mut ws.f);
     }
 
+    /// Instruction counts of the right-hand side: (assignment rules, rates).
+    pub fn program_sizes(&self) -> (usize, usize) {
+        (self.assign_prog.ops.len(), self.rate_prog.ops.len())
+    }
+
     /// Index of an output column by id.
     pub fn output_index(&self, id: &str) -> Option<usize> {
         self.outputs.iter().position(|o| o.id == id)
