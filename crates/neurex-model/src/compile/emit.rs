@@ -879,6 +879,7 @@ impl<'s> Compiler<'s> {
             init_prog,
             root_prog: root_prog.finish(),
             output_prog: output_prog.finish(),
+            native: None,
         }
     }
 

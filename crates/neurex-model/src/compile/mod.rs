@@ -12,6 +12,7 @@ use crate::units::parse_unit;
 use num_dual::Dual64;
 use program::{Env, Op, Program, Scratch, run};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// Where a name's value lives at run time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -126,6 +127,25 @@ pub struct CompiledModel {
     init_prog: Program,
     root_prog: Program,
     output_prog: Program,
+    native: Option<Arc<dyn NativeCode>>,
+}
+
+/// Native code for the hot paths (right-hand side and its Jacobian-vector product), attached by
+/// a code generator. It must compute exactly what the programs compute.
+pub trait NativeCode: Send + Sync + std::fmt::Debug {
+    /// `dy = f(t, y, p)`.
+    fn rhs(&self, t: f64, y: &[f64], p: &[f64], dy: &mut [f64]);
+    /// `out = (∂f/∂y) v`.
+    fn jvp(&self, t: f64, y: &[f64], p: &[f64], v: &[f64], out: &mut [f64]);
+}
+
+/// The programs of a compiled model, for code generators.
+#[derive(Debug, Clone, Copy)]
+pub struct Programs<'a> {
+    /// Computes every assigned value (`StoreA`).
+    pub assignments: &'a Program,
+    /// Computes reaction rates (`StoreR`) and derivatives (`StoreOut`), after `assignments`.
+    pub rates: &'a Program,
 }
 
 /// Reusable scratch for one thread evaluating a model.
@@ -191,8 +211,26 @@ impl CompiledModel {
         y
     }
 
+    /// The programs, for code generators.
+    pub fn programs(&self) -> Programs<'_> {
+        Programs { assignments: &self.assign_prog, rates: &self.rate_prog }
+    }
+
+    /// Use native code for the right-hand side and Jacobian-vector products.
+    pub fn attach_native(&mut self, code: Arc<dyn NativeCode>) {
+        self.native = Some(code);
+    }
+
+    /// Whether native code is attached.
+    pub fn has_native(&self) -> bool {
+        self.native.is_some()
+    }
+
     /// Right-hand side `dy = f(t, y, p)`.
     pub fn rhs(&self, t: f64, y: &[f64], p: &[f64], dy: &mut [f64], ws: &mut Workspace) {
+        if let Some(n) = &self.native {
+            return n.rhs(t, y, p, dy);
+        }
         ws.y.copy_from_slice(y);
         ws.p.copy_from_slice(p);
         let mut env = Env { t, y: &mut ws.y, p: &mut ws.p };
@@ -202,6 +240,9 @@ impl CompiledModel {
 
     /// Jacobian-vector product `out = (∂f/∂y) v`, exact (forward-mode dual numbers).
     pub fn jvp(&self, t: f64, y: &[f64], p: &[f64], v: &[f64], out: &mut [f64], ws: &mut Workspace) {
+        if let Some(n) = &self.native {
+            return n.jvp(t, y, p, v, out);
+        }
         for ((d, &yi), &vi) in ws.yd.iter_mut().zip(y).zip(v) {
             *d = Dual64::new(yi, vi);
         }
