@@ -2,6 +2,7 @@
 //! No domain logic lives here.
 
 mod check;
+mod sbml;
 mod simulate;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +22,8 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Check a model file: parse, compile, and verify every element's provenance.
     Check(check::CheckArgs),
+    /// SBML: export a model, check an SBML file, run the SBML Test Suite.
+    Sbml(sbml::SbmlArgs),
     /// List the protocol presets and built-in models.
     Presets,
 }
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
         None => simulate::run(&simulate::SimulateArgs::default()),
         Some(Command::Simulate(a)) => simulate::run(&a),
         Some(Command::Check(a)) => check::run(&a),
+        Some(Command::Sbml(a)) => sbml::run(&a),
         Some(Command::Presets) => {
             presets();
             Ok(())

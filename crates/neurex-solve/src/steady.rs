@@ -142,6 +142,10 @@ pub fn steady_state_near(
     if n == 0 {
         return Ok(SteadyState { y: Vec::new(), p, periods: 0, residual: 0.0, jacobian: None });
     }
+    // No pre-equilibration asked for (SBML models start from their initial values).
+    if max_periods == 0 {
+        return Ok(SteadyState { y: y_init, p, periods: 0, residual: 0.0, jacobian: None });
+    }
     // Start: a nearby steady state, or a few settling periods from the initial values.
     let mut y = match near {
         Some(s) if s.y.len() == n => s.y.clone(),

@@ -6,6 +6,7 @@ pub mod error;
 pub mod evidence;
 pub mod models;
 pub mod protocol;
+pub mod sbml;
 pub mod simulation;
 
 pub use error::Error;

@@ -52,6 +52,9 @@ pub fn resolve_model(source: &str) -> Result<ModelSpec, Error> {
     }
     let path = Path::new(source);
     if path.exists() {
+        if neurex_sbml::is_sbml_path(source) {
+            return crate::sbml::load_sbml_file(path);
+        }
         return load_model_file(path);
     }
     Err(Error::UnknownModel { name: source.to_string(), known: builtin_models().join(", ") })
