@@ -118,7 +118,7 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
         solver: neurex::solve::SolverSettings { rtol: args.rtol, atol: args.atol, ..Default::default() },
     };
     let spec = neurex::resolve_model(&job.model)?;
-    let model = neurex::model::compile(&spec)?;
+    let model = neurex::compile_model(&spec)?;
     for c in &args.columns {
         if model.output_index(c).is_none() {
             let hint = neurex::model::diagnostics::did_you_mean(c, model.outputs.iter().map(|o| o.id.as_str()))

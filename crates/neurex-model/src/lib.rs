@@ -10,7 +10,7 @@ pub mod load;
 pub mod spec;
 pub mod units;
 
-pub use compile::{CompiledModel, Slot, Workspace, compile};
+pub use compile::{CompiledModel, NativeCode, Slot, Workspace, compile};
 pub use diagnostics::{Diagnostic, DiagnosticKind, Diagnostics};
 pub use load::{load_with, parse_model_str};
 pub use spec::ModelSpec;

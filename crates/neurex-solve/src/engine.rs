@@ -6,7 +6,7 @@ use crate::events::EventState;
 use crate::recorder::Recorder;
 use crate::schedule::Schedule;
 use crate::settings::{SolveError, SolveReport, SolverSettings};
-use diffsol::{NalgebraLU, NalgebraMat, OdeBuilder, OdeSolverMethod, OdeSolverStopReason, Vector};
+use diffsol::{FaerLU, FaerMat, OdeBuilder, OdeSolverMethod, OdeSolverStopReason, Vector};
 use neurex_model::{CompiledModel, Workspace};
 use std::cell::RefCell;
 
@@ -55,7 +55,7 @@ pub fn simulate(
     let dim = n.max(1);
     let shared = RefCell::new(Shared { p: p.to_vec(), y0: vec![0.0; dim], ws: model.workspace(), rhs: 0, jvp: 0 });
     let nroots = model.n_roots.max(1);
-    let mut problem = OdeBuilder::<NalgebraMat<f64>>::new()
+    let mut problem = OdeBuilder::<FaerMat<f64>>::new()
         .t0(t0)
         .rtol(settings.rtol)
         .atol(vec![settings.atol; dim])
@@ -164,7 +164,7 @@ pub fn simulate(
             s.y0.copy_from_slice(&y);
         }
         problem.t0 = t;
-        let mut solver = problem.bdf::<NalgebraLU<f64>>().map_err(|e| integrator_error(t, e))?;
+        let mut solver = problem.bdf::<FaerLU<f64>>().map_err(|e| integrator_error(t, e))?;
         report.restarts += 1;
         let seg_start = t;
         if next_stop > t {

@@ -10,7 +10,7 @@ pub mod sbml;
 pub mod simulation;
 
 pub use error::Error;
-pub use models::{REFERENCE, reference_model, reference_spec, resolve_model};
+pub use models::{REFERENCE, compile_model, reference_model, reference_spec, resolve_model};
 pub use neurex_model as model;
 pub use neurex_solve as solve;
 pub use protocol::{Modality, Protocol};

@@ -32,9 +32,22 @@ pub fn reference_spec() -> Result<ModelSpec, Error> {
     builtin_spec(REFERENCE)
 }
 
-/// The reference model, compiled.
+/// The reference model, compiled to native code.
 pub fn reference_model() -> Result<CompiledModel, Error> {
-    Ok(compile(&reference_spec()?)?)
+    compile_model(&reference_spec()?)
+}
+
+/// Compile a model and attach native code for its right-hand side (Cranelift). If native code
+/// generation fails, the model still runs on the interpreter, which computes the same thing
+/// more slowly; set `NEUREX_NO_JIT=1` to force the interpreter.
+pub fn compile_model(spec: &ModelSpec) -> Result<CompiledModel, Error> {
+    let mut model = compile(spec)?;
+    if std::env::var_os("NEUREX_NO_JIT").is_none() {
+        if let Err(e) = neurex_jit::accelerate(&mut model) {
+            eprintln!("warning: {e}; using the interpreter");
+        }
+    }
+    Ok(model)
 }
 
 /// Read a model from a file (following its `includes`).

@@ -2,9 +2,9 @@
 //! steady state.
 
 use crate::error::Error;
-use crate::models::{REFERENCE, resolve_model};
+use crate::models::{REFERENCE, compile_model, resolve_model};
 use crate::protocol::Protocol;
-use neurex_model::{CompiledModel, ModelSpec, compile};
+use neurex_model::{CompiledModel, ModelSpec};
 use neurex_solve::{DenseRecorder, Schedule, SolveReport, SolverSettings, simulate as solve, steady_state};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -128,7 +128,7 @@ pub const SCALES: [&str; 4] = ["hamd17", "madrs", "bdi2", "phq9"];
 /// Run a job, resolving its model.
 pub fn simulate(job: &SimulationJob) -> Result<SimulationResult, Error> {
     let spec = resolve_model(&job.model)?;
-    let model = compile(&spec)?;
+    let model = compile_model(&spec)?;
     simulate_model(&spec, &model, job)
 }
 
