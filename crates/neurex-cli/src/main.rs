@@ -4,6 +4,11 @@
 mod check;
 mod sbml;
 mod simulate;
+mod trial;
+mod scan;
+mod attribute;
+mod prescribe;
+mod plot_xy;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -24,6 +29,14 @@ enum Command {
     Check(check::CheckArgs),
     /// SBML: export a model, check an SBML file, run the SBML Test Suite.
     Sbml(sbml::SbmlArgs),
+    /// Run an in-silico randomised trial over a virtual population.
+    Trial(trial::TrialArgs),
+    /// Dose-response scan over protocol fields (CSV and SVG).
+    Scan(scan::ScanArgs),
+    /// Share of the exercise effect carried by each of the five systems.
+    Attribute(attribute::AttributeArgs),
+    /// Rank protocols for one patient from known baseline values.
+    Prescribe(prescribe::PrescribeArgs),
     /// List the protocol presets and built-in models.
     Presets,
 }
@@ -35,6 +48,10 @@ fn main() -> ExitCode {
         Some(Command::Simulate(a)) => simulate::run(&a),
         Some(Command::Check(a)) => check::run(&a),
         Some(Command::Sbml(a)) => sbml::run(&a),
+        Some(Command::Trial(a)) => trial::run(&a),
+        Some(Command::Scan(a)) => scan::run(&a),
+        Some(Command::Attribute(a)) => attribute::run(&a),
+        Some(Command::Prescribe(a)) => prescribe::run(&a),
         Some(Command::Presets) => {
             presets();
             Ok(())

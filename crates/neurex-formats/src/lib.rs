@@ -4,9 +4,11 @@
 
 mod atomic;
 mod plot;
+mod records;
 mod table;
 
 pub use atomic::write_atomically;
+pub use records::{read_records, write_records, Records};
 pub use plot::{Panel, Series, plot_panels};
 pub use table::{Table, TableFormat, write_table};
 

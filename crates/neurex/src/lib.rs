@@ -8,6 +8,7 @@ pub mod models;
 pub mod protocol;
 pub mod sbml;
 pub mod simulation;
+pub mod studies;
 
 pub use error::Error;
 pub use models::{REFERENCE, compile_model, reference_model, reference_spec, resolve_model};
