@@ -11,9 +11,9 @@ use crate::endpoints::Welford;
 use crate::patient::{centres, member, output_at, periods, quantile};
 use crate::population::{PopulationSpec, SpecError};
 use crate::treatment::{ExerciseRef, ScheduleSource};
-use crate::trial::{par_map, Progress};
+use crate::trial::{Progress, par_map};
 use neurex_model::{CompiledModel, ModelSpec};
-use neurex_solve::{steady_state_near, Schedule, SolveError, SolverSettings};
+use neurex_solve::{Schedule, SolveError, SolverSettings, steady_state_near};
 use serde::{Deserialize, Serialize};
 
 /// Which couplings are cut for a system.
@@ -122,15 +122,29 @@ pub enum AttributionError {
 }
 
 /// The `via` parameters cut for each system.
-pub fn cuts(spec: &ModelSpec, model: &CompiledModel, systems: &[String], cut: Cut) -> Result<Vec<Vec<String>>, SpecError> {
+pub fn cuts(
+    spec: &ModelSpec,
+    model: &CompiledModel,
+    systems: &[String],
+    cut: Cut,
+) -> Result<Vec<Vec<String>>, SpecError> {
     let system_of = |id: &str| -> Option<String> {
-        model.states.iter().chain(&model.assigned).chain(&model.values).find(|v| v.id == id).and_then(|v| v.system.clone())
+        model
+            .states
+            .iter()
+            .chain(&model.assigned)
+            .chain(&model.values)
+            .find(|v| v.id == id)
+            .and_then(|v| v.system.clone())
     };
     let five: Vec<String> = spec.systems.iter().map(|s| s.id.clone()).collect();
     let mut out = Vec::new();
     for (k, s) in systems.iter().enumerate() {
         if !five.contains(s) {
-            return Err(SpecError::new(format!("systems[{k}]"), format!("`{s}` is not a system of the model (systems: {})", five.join(", "))));
+            return Err(SpecError::new(
+                format!("systems[{k}]"),
+                format!("`{s}` is not a system of the model (systems: {})", five.join(", ")),
+            ));
         }
         let mut vias = Vec::new();
         for c in &spec.couplings {
@@ -161,16 +175,23 @@ pub fn attribute(
 ) -> Result<AttributionReport, AttributionError> {
     let bad = |f: &str, r: String| AttributionError::Spec(SpecError::new(f, r));
     let plan = spec.population.plan(model, "population").map_err(AttributionError::Spec)?;
-    let o = model.output_index(&spec.outcome).ok_or_else(|| bad("outcome", format!("`{}` is not an output of model `{}`", spec.outcome, model.id)))?;
+    let o = model
+        .output_index(&spec.outcome)
+        .ok_or_else(|| bad("outcome", format!("`{}` is not an output of model `{}`", spec.outcome, model.id)))?;
     if !(spec.weeks > 0.0 && spec.weeks <= 520.0) {
         return Err(bad("weeks", format!("{} must be more than 0 and at most 520", spec.weeks)));
     }
     if spec.patients == 0 {
         return Err(bad("patients", "at least one".into()));
     }
-    let systems: Vec<String> = if spec.systems.is_empty() { model_spec.systems.iter().map(|s| s.id.clone()).collect() } else { spec.systems.clone() };
+    let systems: Vec<String> = if spec.systems.is_empty() {
+        model_spec.systems.iter().map(|s| s.id.clone()).collect()
+    } else {
+        spec.systems.clone()
+    };
     let cut_names = cuts(model_spec, model, &systems, spec.cut).map_err(AttributionError::Spec)?;
-    let cut_index: Vec<Vec<usize>> = cut_names.iter().map(|v| v.iter().filter_map(|n| model.value_index(n)).collect()).collect();
+    let cut_index: Vec<Vec<usize>> =
+        cut_names.iter().map(|v| v.iter().filter_map(|n| model.value_index(n)).collect()).collect();
     let schedule = source.schedule(model, &spec.protocol, spec.weeks, 1.0).map_err(|m| bad("protocol", m))?;
     let t0 = spec.visit_hour;
     let centre = centres(model, &plan, &spec.population, t0, &spec.solver).map_err(AttributionError::Reference)?;

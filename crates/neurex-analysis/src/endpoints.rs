@@ -221,7 +221,11 @@ pub struct EndpointAccumulator<'t, 'a> {
 impl<'t, 'a> EndpointAccumulator<'t, 'a> {
     pub(crate) fn new(trial: &'t Trial<'a>) -> Self {
         let lay = &trial.layout;
-        let arm = ArmAcc { visits: vec![Welford::default(); lay.visits.len()], bio: vec![Default::default(); lay.biomarkers.len()], ..Default::default() };
+        let arm = ArmAcc {
+            visits: vec![Welford::default(); lay.visits.len()],
+            bio: vec![Default::default(); lay.biomarkers.len()],
+            ..Default::default()
+        };
         EndpointAccumulator {
             trial,
             arms: vec![arm; trial.spec.arms.len()],
@@ -323,7 +327,12 @@ impl<'t, 'a> EndpointAccumulator<'t, 'a> {
                     .biomarkers
                     .iter()
                     .zip(&a.bio)
-                    .map(|((id, _), acc)| BiomarkerChange { id: id.clone(), baseline: acc[0].into(), end: acc[1].into(), change: acc[2].into() })
+                    .map(|((id, _), acc)| BiomarkerChange {
+                        id: id.clone(),
+                        baseline: acc[0].into(),
+                        end: acc[1].into(),
+                        change: acc[2].into(),
+                    })
                     .collect(),
             })
             .collect();
@@ -333,7 +342,14 @@ impl<'t, 'a> EndpointAccumulator<'t, 'a> {
             .map(|&(t, c)| {
                 let (at, ac) = (&self.arms[t], &self.arms[c]);
                 let g = hedges_g(at.end.mean(), at.end.sd(), at.end.n(), ac.end.mean(), ac.end.sd(), ac.end.n());
-                let gc = hedges_g(at.change.mean(), at.change.sd(), at.change.n(), ac.change.mean(), ac.change.sd(), ac.change.n());
+                let gc = hedges_g(
+                    at.change.mean(),
+                    at.change.sd(),
+                    at.change.n(),
+                    ac.change.mean(),
+                    ac.change.sd(),
+                    ac.change.n(),
+                );
                 let (rt, rc) = (arms[t].response_rate, arms[c].response_rate);
                 Comparison {
                     treatment: arms[t].arm.clone(),
@@ -367,7 +383,13 @@ impl<'t, 'a> EndpointAccumulator<'t, 'a> {
             primary: tr.spec.primary.clone(),
             missing: tr.spec.missing,
             weeks: tr.spec.weeks,
-            subgroup_shares: tr.population.subgroup_names().into_iter().zip(&self.subgroups).map(|(s, &k)| (s, rate(k, self.randomised))).collect(),
+            subgroup_shares: tr
+                .population
+                .subgroup_names()
+                .into_iter()
+                .zip(&self.subgroups)
+                .map(|(s, &k)| (s, rate(k, self.randomised)))
+                .collect(),
             crp_above_3_share: (self.crp.1 > 0).then(|| rate(self.crp.0, self.crp.1)),
             arms,
             comparisons,

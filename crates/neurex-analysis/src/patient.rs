@@ -5,7 +5,7 @@ use crate::rng::patient_rng;
 use crate::treatment::scale_max;
 use crate::trial::{Missing, PatientRecord, Status, Trial, TrialSpec};
 use neurex_model::CompiledModel;
-use neurex_solve::{simulate, steady_state_near, Recorder, Schedule, SolveError, SolverSettings, SteadyState};
+use neurex_solve::{Recorder, Schedule, SolveError, SolverSettings, SteadyState, simulate, steady_state_near};
 use rand::RngExt;
 use rand_distr::{Beta, Distribution, StandardNormal};
 
@@ -35,27 +35,34 @@ impl Layout {
                 .iter()
                 .enumerate()
                 .map(|(k, s)| {
-                    model
-                        .output_index(s)
-                        .map(|o| (s.clone(), o))
-                        .ok_or_else(|| SpecError::new(format!("{field}[{k}]"), format!("`{s}` is not an output of model `{}`", model.id)))
+                    model.output_index(s).map(|o| (s.clone(), o)).ok_or_else(|| {
+                        SpecError::new(
+                            format!("{field}[{k}]"),
+                            format!("`{s}` is not an output of model `{}`", model.id),
+                        )
+                    })
                 })
                 .collect()
         };
         let mut scales = pick("scales", &spec.scales, &DEFAULT_SCALES)?;
         if !scales.iter().any(|(s, _)| *s == spec.primary) {
-            let o = model
-                .output_index(&spec.primary)
-                .ok_or_else(|| SpecError::new("primary", format!("`{}` is not an output of model `{}`", spec.primary, model.id)))?;
+            let o = model.output_index(&spec.primary).ok_or_else(|| {
+                SpecError::new("primary", format!("`{}` is not an output of model `{}`", spec.primary, model.id))
+            })?;
             scales.insert(0, (spec.primary.clone(), o));
         }
         for s in spec.rater_error.sd.keys() {
             if !scales.iter().any(|(id, _)| id == s) && model.output_index(s).is_none() {
-                return Err(SpecError::new(format!("rater_error.sd.{s}"), format!("`{s}` is not an output of model `{}`", model.id)));
+                return Err(SpecError::new(
+                    format!("rater_error.sd.{s}"),
+                    format!("`{s}` is not an output of model `{}`", model.id),
+                ));
             }
         }
-        let scales: Vec<(String, usize, f64)> =
-            scales.into_iter().map(|(s, o)| (s.clone(), o, spec.rater_error.sd.get(&s).copied().unwrap_or(0.0))).collect();
+        let scales: Vec<(String, usize, f64)> = scales
+            .into_iter()
+            .map(|(s, o)| (s.clone(), o, spec.rater_error.sd.get(&s).copied().unwrap_or(0.0)))
+            .collect();
         let biomarkers = pick("biomarkers", &spec.biomarkers, &DEFAULT_BIOMARKERS)?;
         let primary = scales.iter().position(|s| s.0 == spec.primary).expect("inserted above");
         let hamd_output = model.output_index("hamd17").unwrap_or(scales[primary].1);
@@ -94,7 +101,9 @@ impl Layout {
         } else {
             match missing {
                 Missing::Completers => None,
-                Missing::Locf => (0..self.visits.len()).rev().map(|v| r.values[self.scale_at(self.primary, v)]).find(|x| !x.is_nan()),
+                Missing::Locf => {
+                    (0..self.visits.len()).rev().map(|v| r.values[self.scale_at(self.primary, v)]).find(|x| !x.is_nan())
+                }
             }
         };
         Some((base, end))
@@ -179,7 +188,8 @@ pub(crate) fn run_patient(tr: &Trial<'_>, seed: u64, index: u64) -> PatientRecor
             }
         };
         let base = baseline_outputs(model, &ss, t0);
-        let rated: Vec<f64> = lay.scales.iter().zip(&z_base).map(|((s, o, sd), z)| rate(base[*o], *sd, *z, scale_max(s))).collect();
+        let rated: Vec<f64> =
+            lay.scales.iter().zip(&z_base).map(|((s, o, sd), z)| rate(base[*o], *sd, *z, scale_max(s))).collect();
         let ok = tr.inclusion.iter().all(|&(o, lo, hi, slot)| {
             let x = slot.map_or(base[o], |k| rated[k]);
             x >= lo && x <= hi
@@ -306,7 +316,14 @@ pub(crate) fn member(
 ) -> Result<Member, SolveError> {
     let mut rng = patient_rng(seed, index);
     let patient = plan.draw(&mut rng);
-    let ss = steady_state_near(model, &patient.p, t0, periods(model), settings, centres[usize::from(patient.healthy)].as_ref())?;
+    let ss = steady_state_near(
+        model,
+        &patient.p,
+        t0,
+        periods(model),
+        settings,
+        centres[usize::from(patient.healthy)].as_ref(),
+    )?;
     Ok(Member { patient, ss })
 }
 

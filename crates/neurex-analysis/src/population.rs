@@ -53,7 +53,10 @@ impl Source {
     }
     pub(crate) fn check(&self, field: &str) -> Result<(), SpecError> {
         if self.evidence.is_empty() && self.assumption.as_deref().is_none_or(|a| a.trim().is_empty()) {
-            return Err(SpecError::new(field, "needs `evidence` (target ids) or an `assumption` saying what was assumed"));
+            return Err(SpecError::new(
+                field,
+                "needs `evidence` (target ids) or an `assumption` saying what was assumed",
+            ));
         }
         Ok(())
     }
@@ -75,7 +78,9 @@ pub struct Bounded {
 
 impl Bounded {
     fn check(&self, field: &str) -> Result<(), SpecError> {
-        let ok = [self.mean, self.sd, self.min, self.max].iter().all(|v| v.is_finite()) && self.sd >= 0.0 && self.min <= self.max;
+        let ok = [self.mean, self.sd, self.min, self.max].iter().all(|v| v.is_finite())
+            && self.sd >= 0.0
+            && self.min <= self.max;
         if !ok {
             return Err(SpecError::new(field, format!("need finite mean, sd >= 0 and min <= max (got {self:?})")));
         }
@@ -258,15 +263,20 @@ impl PopulationSpec {
     pub fn plan(&self, model: &CompiledModel, prefix: &str) -> Result<PopulationPlan, SpecError> {
         let f = |s: &str| format!("{prefix}.{s}");
         let idx = |field: String, name: &str| {
-            model.value_index(name).ok_or_else(|| SpecError::new(field, format!("`{name}` is not a parameter of model `{}`", model.id)))
+            model
+                .value_index(name)
+                .ok_or_else(|| SpecError::new(field, format!("`{name}` is not a parameter of model `{}`", model.id)))
         };
         let known = std::iter::once("healthy").chain(model.phenotype_ids()).collect::<Vec<_>>().join(", ");
-        let p_main = model
-            .phenotype_values(&self.phenotype)
-            .ok_or_else(|| SpecError::new(f("phenotype"), format!("unknown phenotype `{}` (known: {known})", self.phenotype)))?;
+        let p_main = model.phenotype_values(&self.phenotype).ok_or_else(|| {
+            SpecError::new(f("phenotype"), format!("unknown phenotype `{}` (known: {known})", self.phenotype))
+        })?;
         let p_healthy = model.phenotype_values("healthy").expect("healthy always exists");
         if !(0.0..=1.0).contains(&self.healthy_fraction) {
-            return Err(SpecError::new(f("healthy_fraction"), format!("{} is not a fraction in [0, 1]", self.healthy_fraction)));
+            return Err(SpecError::new(
+                f("healthy_fraction"),
+                format!("{} is not a fraction in [0, 1]", self.healthy_fraction),
+            ));
         }
         if !(self.variability >= 0.0 && self.variability <= 4.0) {
             return Err(SpecError::new(f("variability"), format!("{} must be between 0 and 4", self.variability)));
@@ -288,14 +298,20 @@ impl PopulationSpec {
             .collect();
         let slot = |field: String, name: &str| -> Result<usize, SpecError> {
             let i = idx(field.clone(), name)?;
-            varied.iter().position(|(j, _)| *j == i).ok_or_else(|| SpecError::new(field, format!("`{name}` is fixed or has no range, so it is not varied")))
+            varied
+                .iter()
+                .position(|(j, _)| *j == i)
+                .ok_or_else(|| SpecError::new(field, format!("`{name}` is fixed or has no range, so it is not varied")))
         };
         let mut correlations = Vec::new();
         for (k, c) in self.correlations.iter().enumerate() {
             let at = format!("correlation[{k}]");
             c.source.check(&f(&at))?;
             if !(c.rho > -1.0 && c.rho < 1.0) {
-                return Err(SpecError::new(f(&format!("{at}.rho")), format!("{} must lie strictly between -1 and 1", c.rho)));
+                return Err(SpecError::new(
+                    f(&format!("{at}.rho")),
+                    format!("{} must lie strictly between -1 and 1", c.rho),
+                ));
             }
             correlations.push((slot(f(&format!("{at}.a")), &c.a)?, slot(f(&format!("{at}.b")), &c.b)?, c.rho));
         }
@@ -303,7 +319,10 @@ impl PopulationSpec {
         cv.age.check(&f("covariates.age"))?;
         cv.bmi.check(&f("covariates.bmi"))?;
         if !(0.0..=1.0).contains(&cv.female_fraction) {
-            return Err(SpecError::new(f("covariates.female_fraction"), format!("{} is not a fraction in [0, 1]", cv.female_fraction)));
+            return Err(SpecError::new(
+                f("covariates.female_fraction"),
+                format!("{} is not a fraction in [0, 1]", cv.female_fraction),
+            ));
         }
         let mut covariate_effects = Vec::new();
         for (k, e) in self.covariate_effects.iter().enumerate() {
@@ -313,7 +332,12 @@ impl PopulationSpec {
                 "age" => 0,
                 "female" => 1,
                 "bmi" => 2,
-                other => return Err(SpecError::new(f(&format!("{at}.covariate")), format!("`{other}`: expected `age`, `female` or `bmi`"))),
+                other => {
+                    return Err(SpecError::new(
+                        f(&format!("{at}.covariate")),
+                        format!("`{other}`: expected `age`, `female` or `bmi`"),
+                    ));
+                }
             };
             if !(e.per_unit.is_finite() && e.centre.is_finite()) {
                 return Err(SpecError::new(f(&at), "per_unit and centre must be finite numbers"));
@@ -328,12 +352,18 @@ impl PopulationSpec {
             let at = format!("subgroup[{k}]");
             s.source.check(&f(&at))?;
             if !(0.0..=1.0).contains(&s.fraction) {
-                return Err(SpecError::new(f(&format!("{at}.fraction")), format!("{} is not a fraction in [0, 1]", s.fraction)));
+                return Err(SpecError::new(
+                    f(&format!("{at}.fraction")),
+                    format!("{} is not a fraction in [0, 1]", s.fraction),
+                ));
             }
             let mut ops = Vec::new();
             for (name, &v) in &s.scale {
                 if !(v.is_finite() && v > 0.0) {
-                    return Err(SpecError::new(f(&format!("{at}.scale.{name}")), format!("{v} must be a positive factor")));
+                    return Err(SpecError::new(
+                        f(&format!("{at}.scale.{name}")),
+                        format!("{v} must be a positive factor"),
+                    ));
                 }
                 ops.push((idx(f(&format!("{at}.scale.{name}")), name)?, v, true));
             }

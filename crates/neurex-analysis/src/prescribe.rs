@@ -11,7 +11,7 @@ use crate::endpoints::Welford;
 use crate::patient::{baseline_outputs, centres, member, output_at};
 use crate::population::{PopulationSpec, SpecError};
 use crate::treatment::{ExerciseRef, ScheduleSource};
-use crate::trial::{par_map, Progress};
+use crate::trial::{Progress, par_map};
 use neurex_model::CompiledModel;
 use neurex_solve::{Schedule, SolveError, SolverSettings};
 use serde::{Deserialize, Serialize};
@@ -118,7 +118,9 @@ pub enum PrescribeError {
     #[error("steady state of the population centre: {0}")]
     Reference(SolveError),
     /// No virtual patient resembles the known values.
-    #[error("no virtual patient of {pool} resembles the known values (all weights are 0); widen the population or the measurement SDs")]
+    #[error(
+        "no virtual patient of {pool} resembles the known values (all weights are 0); widen the population or the measurement SDs"
+    )]
     NoMatch {
         /// Pool size.
         pool: u64,
@@ -144,7 +146,13 @@ fn weighted_quantile(mut xs: Vec<(f64, f64)>, q: f64) -> f64 {
 }
 
 /// Rank candidate protocols for one patient.
-pub fn prescribe(model: &CompiledModel, spec: &PrescribeSpec, source: &dyn ScheduleSource, seed: u64, progress: &dyn Progress) -> Result<PrescribeReport, PrescribeError> {
+pub fn prescribe(
+    model: &CompiledModel,
+    spec: &PrescribeSpec,
+    source: &dyn ScheduleSource,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<PrescribeReport, PrescribeError> {
     let bad = |f: String, r: String| PrescribeError::Spec(SpecError::new(f, r));
     let plan = spec.population.plan(model, "population").map_err(PrescribeError::Spec)?;
     let o = model
@@ -164,7 +172,10 @@ pub fn prescribe(model: &CompiledModel, spec: &PrescribeSpec, source: &dyn Sched
             return Err(bad(format!("measurement_sd.{id}"), format!("{sd} must be positive")));
         }
         if !x.is_finite() || (log && x <= 0.0) {
-            return Err(bad(format!("known.{id}"), format!("{x} must be a finite{} number", if log { " positive" } else { "" })));
+            return Err(bad(
+                format!("known.{id}"),
+                format!("{x} must be a finite{} number", if log { " positive" } else { "" }),
+            ));
         }
         known.push(match id.as_str() {
             "age" => Known::Covariate(0, x, sd),
@@ -177,7 +188,10 @@ pub fn prescribe(model: &CompiledModel, spec: &PrescribeSpec, source: &dyn Sched
             "bmi" => Known::Covariate(2, x, sd),
             _ => {
                 let k = model.output_index(id).ok_or_else(|| {
-                    bad(format!("known.{id}"), format!("`{id}` is neither an output of model `{}` nor age, female or bmi", model.id))
+                    bad(
+                        format!("known.{id}"),
+                        format!("`{id}` is neither an output of model `{}` nor age, female or bmi", model.id),
+                    )
                 })?;
                 Known::Output(k, if log { x.ln() } else { x }, sd, log)
             }
@@ -224,7 +238,10 @@ pub fn prescribe(model: &CompiledModel, spec: &PrescribeSpec, source: &dyn Sched
     let outcomes: Vec<Option<(f64, Vec<f64>)>> = par_map(kept.len() as u64, progress, |i| {
         let m = kept[i as usize].1;
         let none = output_at(model, &m.ss, t0, &t_end, &Schedule::empty(), &spec.solver, o).ok()?[0];
-        let with: Option<Vec<f64>> = schedules.iter().map(|s| output_at(model, &m.ss, t0, &t_end, s, &spec.solver, o).ok().map(|v| v[0])).collect();
+        let with: Option<Vec<f64>> = schedules
+            .iter()
+            .map(|s| output_at(model, &m.ss, t0, &t_end, s, &spec.solver, o).ok().map(|v| v[0]))
+            .collect();
         Some((none, with?))
     });
     let mut none = Welford::default();
@@ -257,5 +274,12 @@ pub fn prescribe(model: &CompiledModel, spec: &PrescribeSpec, source: &dyn Sched
         })
         .collect();
     ranking.sort_by(|a, b| a.predicted.total_cmp(&b.predicted));
-    Ok(PrescribeReport { outcome: spec.outcome.clone(), no_exercise, ranking, effective_sample_size: ess, pool: spec.pool, seed })
+    Ok(PrescribeReport {
+        outcome: spec.outcome.clone(),
+        no_exercise,
+        ranking,
+        effective_sample_size: ess,
+        pool: spec.pool,
+        seed,
+    })
 }

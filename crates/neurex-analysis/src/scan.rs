@@ -7,7 +7,7 @@ use crate::endpoints::{MeanSd, Welford};
 use crate::patient::{centres, member, output_at, quantile};
 use crate::population::{PopulationSpec, SpecError};
 use crate::treatment::{ExerciseRef, ScheduleSource};
-use crate::trial::{par_map, Progress};
+use crate::trial::{Progress, par_map};
 use neurex_model::CompiledModel;
 use neurex_solve::{Schedule, SolveError, SolverSettings};
 use serde::{Deserialize, Serialize};
@@ -125,10 +125,24 @@ fn text(v: &toml::Value) -> String {
 }
 
 /// Run a scan.
-pub fn scan(model: &CompiledModel, spec: &ScanSpec, source: &dyn ScheduleSource, seed: u64, progress: &dyn Progress) -> Result<ScanReport, ScanError> {
-    let err = |field: &str, reason: String| ScanError::Spec { name: spec.name.clone(), source: SpecError::new(field, reason) };
-    let plan = spec.population.plan(model, "population").map_err(|source| ScanError::Spec { name: spec.name.clone(), source })?;
-    let o = model.output_index(&spec.outcome).ok_or_else(|| err("outcome", format!("`{}` is not an output of model `{}`", spec.outcome, model.id)))?;
+pub fn scan(
+    model: &CompiledModel,
+    spec: &ScanSpec,
+    source: &dyn ScheduleSource,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<ScanReport, ScanError> {
+    let err = |field: &str, reason: String| ScanError::Spec {
+        name: spec.name.clone(),
+        source: SpecError::new(field, reason),
+    };
+    let plan = spec
+        .population
+        .plan(model, "population")
+        .map_err(|source| ScanError::Spec { name: spec.name.clone(), source })?;
+    let o = model
+        .output_index(&spec.outcome)
+        .ok_or_else(|| err("outcome", format!("`{}` is not an output of model `{}`", spec.outcome, model.id)))?;
     if !(spec.weeks > 0.0 && spec.weeks <= 520.0) {
         return Err(err("weeks", format!("{} must be more than 0 and at most 520", spec.weeks)));
     }
@@ -156,11 +170,20 @@ pub fn scan(model: &CompiledModel, spec: &ScanSpec, source: &dyn ScheduleSource,
         }
         let ex = ExerciseRef::Inline(t);
         let weeks = match &ex {
-            ExerciseRef::Inline(t) => t.get("weeks").and_then(|w| w.as_float().or_else(|| w.as_integer().map(|i| i as f64))).unwrap_or(spec.weeks).min(spec.weeks),
+            ExerciseRef::Inline(t) => t
+                .get("weeks")
+                .and_then(|w| w.as_float().or_else(|| w.as_integer().map(|i| i as f64)))
+                .unwrap_or(spec.weeks)
+                .min(spec.weeks),
             ExerciseRef::Named(_) => spec.weeks,
         };
         let sched = source.schedule(model, &ex, spec.weeks, 1.0).map_err(|m| {
-            let at = g.iter().enumerate().map(|(k, &i)| format!("{} = {}", spec.axes[k].field, text(&spec.axes[k].values[i]))).collect::<Vec<_>>().join(", ");
+            let at = g
+                .iter()
+                .enumerate()
+                .map(|(k, &i)| format!("{} = {}", spec.axes[k].field, text(&spec.axes[k].values[i])))
+                .collect::<Vec<_>>()
+                .join(", ");
             err("axis", format!("the protocol with {at} is invalid: {m}"))
         })?;
         points.push((g.clone(), weeks, sched));
@@ -179,7 +202,9 @@ pub fn scan(model: &CompiledModel, spec: &ScanSpec, source: &dyn ScheduleSource,
                 .iter()
                 .map(|(_, w, sched)| {
                     let h = horizons.iter().position(|x| x == w).expect("listed");
-                    output_at(model, &m.ss, t0, &[t0 + w * 168.0], sched, &spec.solver, o).ok().map(|v| v[0] - control[h])
+                    output_at(model, &m.ss, t0, &[t0 + w * 168.0], sched, &spec.solver, o)
+                        .ok()
+                        .map(|v| v[0] - control[h])
                 })
                 .collect(),
         )

@@ -35,7 +35,13 @@ pub trait ScheduleSource: Sync {
     fn to_table(&self, exercise: &ExerciseRef) -> Result<toml::Table, String>;
     /// The schedule of input changes over `horizon_weeks`, doing a share `adherence` of the
     /// prescribed sessions, evenly spread.
-    fn schedule(&self, model: &CompiledModel, exercise: &ExerciseRef, horizon_weeks: f64, adherence: f64) -> Result<Schedule, String>;
+    fn schedule(
+        &self,
+        model: &CompiledModel,
+        exercise: &ExerciseRef,
+        horizon_weeks: f64,
+        adherence: f64,
+    ) -> Result<Schedule, String>;
 }
 
 /// An improvement the model does not produce, in HAM-D17 points at full effect, applied to
@@ -60,13 +66,22 @@ impl EffectSpec {
     pub(crate) fn check(&self, field: &str) -> Result<(), SpecError> {
         self.source.check(field)?;
         if !(self.points.is_finite() && self.points.abs() <= 40.0) {
-            return Err(SpecError::new(format!("{field}.points"), format!("{} must be a finite number of HAM-D points (|x| <= 40)", self.points)));
+            return Err(SpecError::new(
+                format!("{field}.points"),
+                format!("{} must be a finite number of HAM-D points (|x| <= 40)", self.points),
+            ));
         }
         if !(self.sd_points.is_finite() && self.sd_points >= 0.0 && self.sd_points <= 30.0) {
-            return Err(SpecError::new(format!("{field}.sd_points"), format!("{} must be between 0 and 30", self.sd_points)));
+            return Err(SpecError::new(
+                format!("{field}.sd_points"),
+                format!("{} must be between 0 and 30", self.sd_points),
+            ));
         }
         if !(self.onset_weeks.is_finite() && self.onset_weeks > 0.0) {
-            return Err(SpecError::new(format!("{field}.onset_weeks"), format!("{} must be a positive number of weeks", self.onset_weeks)));
+            return Err(SpecError::new(
+                format!("{field}.onset_weeks"),
+                format!("{} must be a positive number of weeks", self.onset_weeks),
+            ));
         }
         Ok(())
     }
@@ -96,7 +111,9 @@ impl EffectSpec {
             onset_weeks: 4.0,
             source: Source {
                 evidence: vec!["OUT-21".into()],
-                assumption: Some("half of the placebo improvement of OUT-21; SD 5 points and 4-week onset assumed".into()),
+                assumption: Some(
+                    "half of the placebo improvement of OUT-21; SD 5 points and 4-week onset assumed".into(),
+                ),
             },
         }
     }
@@ -125,7 +142,10 @@ impl EffectSpec {
             onset_weeks: 1.5,
             source: Source {
                 evidence: vec!["C2.4".into()],
-                assumption: Some("size of the ECT effect (9 HAM-D points beyond placebo over 3 weeks) assumed; C2.4 is qualitative".into()),
+                assumption: Some(
+                    "size of the ECT effect (9 HAM-D points beyond placebo over 3 weeks) assumed; C2.4 is qualitative"
+                        .into(),
+                ),
             },
         }
     }
@@ -157,7 +177,10 @@ impl DropoutSpec {
     pub(crate) fn check(&self, field: &str) -> Result<(), SpecError> {
         self.source.check(field)?;
         if !(0.0..1.0).contains(&self.probability) {
-            return Err(SpecError::new(format!("{field}.probability"), format!("{} is not a probability in [0, 1)", self.probability)));
+            return Err(SpecError::new(
+                format!("{field}.probability"),
+                format!("{} is not a probability in [0, 1)", self.probability),
+            ));
         }
         if !(self.per_point.is_finite() && self.reference.is_finite()) {
             return Err(SpecError::new(field.to_string(), "per_point and reference must be finite"));
@@ -173,7 +196,9 @@ impl DropoutSpec {
             reference: 22.0,
             source: Source {
                 evidence: vec!["OUT-17".into()],
-                assumption: Some("log-odds slope 0.03 per baseline HAM-D point assumed (OUT-17 gives only the direction)".into()),
+                assumption: Some(
+                    "log-odds slope 0.03 per baseline HAM-D point assumed (OUT-17 gives only the direction)".into(),
+                ),
             },
         }
     }
@@ -190,7 +215,8 @@ impl DropoutSpec {
         if self.probability <= 0.0 {
             return 0.0;
         }
-        let logit = (self.probability / (1.0 - self.probability)).ln() + self.per_point * (baseline_hamd17 - self.reference);
+        let logit =
+            (self.probability / (1.0 - self.probability)).ln() + self.per_point * (baseline_hamd17 - self.reference);
         1.0 / (1.0 + (-logit).exp())
     }
 }
@@ -215,7 +241,9 @@ impl Default for AdherenceSpec {
             concentration: 8.0,
             source: Source {
                 evidence: vec!["OUT-57".into()],
-                assumption: Some("mean attendance 80 % (65 % attended every session in OUT-57), Beta concentration 8 assumed".into()),
+                assumption: Some(
+                    "mean attendance 80 % (65 % attended every session in OUT-57), Beta concentration 8 assumed".into(),
+                ),
             },
         }
     }
@@ -228,7 +256,10 @@ impl AdherenceSpec {
             return Err(SpecError::new(format!("{field}.mean"), format!("{} must be in (0, 1]", self.mean)));
         }
         if !(self.concentration.is_finite() && self.concentration > 0.0) {
-            return Err(SpecError::new(format!("{field}.concentration"), format!("{} must be positive", self.concentration)));
+            return Err(SpecError::new(
+                format!("{field}.concentration"),
+                format!("{} must be positive", self.concentration),
+            ));
         }
         Ok(())
     }
@@ -248,7 +279,10 @@ pub struct RaterErrorSpec {
 impl Default for RaterErrorSpec {
     fn default() -> Self {
         RaterErrorSpec {
-            sd: [("hamd17", 2.0), ("madrs", 2.5), ("bdi2", 3.0), ("phq9", 1.5)].iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            sd: [("hamd17", 2.0), ("madrs", 2.5), ("bdi2", 3.0), ("phq9", 1.5)]
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
             source: Source::assumption(
                 "inter-rater/test-retest ICC ~0.9 at a between-patient SD of ~6 HAM-D points gives an error SD of ~2 points; other scales scaled by SCL-01/02",
             ),

@@ -7,12 +7,14 @@
 //! (finished chunks are kept), and run on any number of threads, always giving the same bytes.
 
 use crate::endpoints::{EndpointAccumulator, TrialReport};
-use crate::patient::{run_patient, Layout};
+use crate::patient::{Layout, run_patient};
 use crate::population::{PopulationPlan, PopulationSpec, SpecError};
 use crate::store::ChunkStore;
-use crate::treatment::{remission_threshold, AdherenceSpec, DropoutSpec, EffectSpec, ExerciseRef, RaterErrorSpec, ScheduleSource};
+use crate::treatment::{
+    AdherenceSpec, DropoutSpec, EffectSpec, ExerciseRef, RaterErrorSpec, ScheduleSource, remission_threshold,
+};
 use neurex_model::CompiledModel;
-use neurex_solve::{steady_state_near, SolveError, SolverSettings, SteadyState};
+use neurex_solve::{SolveError, SolverSettings, SteadyState, steady_state_near};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -210,17 +212,21 @@ impl TrialSpec {
     /// Parse a design's text; errors give the line and column.
     pub fn from_toml(source_name: &str, text: &str) -> Result<TrialSpec, TrialError> {
         toml::from_str(text).map_err(|e| {
-            let at = e.span().map(|s| line_col(text, s.start)).map(|(l, c)| format!("line {l}, column {c}: ")).unwrap_or_default();
+            let at = e
+                .span()
+                .map(|s| line_col(text, s.start))
+                .map(|(l, c)| format!("line {l}, column {c}: "))
+                .unwrap_or_default();
             TrialError::Parse { source_name: source_name.to_string(), message: format!("{at}{}", e.message().trim()) }
         })
     }
 
     /// A preset by name.
     pub fn preset(name: &str) -> Result<TrialSpec, TrialError> {
-        let (_, text) = PRESETS.iter().find(|(n, _)| *n == name).ok_or_else(|| TrialError::UnknownPreset {
-            name: name.to_string(),
-            known: preset_names().join(", "),
-        })?;
+        let (_, text) = PRESETS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| TrialError::UnknownPreset { name: name.to_string(), known: preset_names().join(", ") })?;
         TrialSpec::from_toml(&format!("preset `{name}`"), text)
     }
 
@@ -313,7 +319,11 @@ pub struct Trial<'a> {
 
 impl<'a> Trial<'a> {
     /// Check `spec` against `model` and prepare the run.
-    pub fn new(model: &'a CompiledModel, spec: TrialSpec, source: &'a dyn ScheduleSource) -> Result<Trial<'a>, TrialError> {
+    pub fn new(
+        model: &'a CompiledModel,
+        spec: TrialSpec,
+        source: &'a dyn ScheduleSource,
+    ) -> Result<Trial<'a>, TrialError> {
         let design = spec.name.clone();
         let err = |source: SpecError| TrialError::Spec { design: design.clone(), source };
         let population = spec.population.plan(model, "population").map_err(err)?;
@@ -326,8 +336,13 @@ impl<'a> Trial<'a> {
         if visits.first() != Some(&0.0) {
             return Err(bad("visits_weeks", "must start with 0 (the baseline visit)".into()));
         }
-        if visits.windows(2).any(|w| w[1].partial_cmp(&w[0]) != Some(std::cmp::Ordering::Greater)) || visits.iter().any(|w| !w.is_finite() || *w > spec.weeks) {
-            return Err(bad("visits_weeks", format!("{visits:?}: must increase, and stay within the {} weeks", spec.weeks)));
+        if visits.windows(2).any(|w| w[1].partial_cmp(&w[0]) != Some(std::cmp::Ordering::Greater))
+            || visits.iter().any(|w| !w.is_finite() || *w > spec.weeks)
+        {
+            return Err(bad(
+                "visits_weeks",
+                format!("{visits:?}: must increase, and stay within the {} weeks", spec.weeks),
+            ));
         }
         if visits.len() < 2 {
             return Err(bad("visits_weeks", "needs a visit after baseline".into()));
@@ -380,9 +395,9 @@ impl<'a> Trial<'a> {
         let mut inclusion = Vec::new();
         for (k, c) in spec.inclusion.iter().enumerate() {
             let at = format!("inclusion[{k}]");
-            let o = model
-                .output_index(&c.output)
-                .ok_or_else(|| bad(&format!("{at}.output"), format!("`{}` is not an output of model `{}`", c.output, model.id)))?;
+            let o = model.output_index(&c.output).ok_or_else(|| {
+                bad(&format!("{at}.output"), format!("`{}` is not an output of model `{}`", c.output, model.id))
+            })?;
             let (lo, hi) = (c.min.unwrap_or(f64::NEG_INFINITY), c.max.unwrap_or(f64::INFINITY));
             if lo.is_nan() || hi.is_nan() || lo > hi {
                 return Err(bad(&at, format!("min {lo} must not exceed max {hi}")));
@@ -390,26 +405,41 @@ impl<'a> Trial<'a> {
             inclusion.push((o, lo, hi, layout.scales.iter().position(|s| s.1 == o)));
         }
         let arm_index = |field: &str, name: &str| {
-            spec.arms.iter().position(|a| a.name == name).ok_or_else(|| bad(field, format!("no arm is called `{name}`")))
+            spec.arms
+                .iter()
+                .position(|a| a.name == name)
+                .ok_or_else(|| bad(field, format!("no arm is called `{name}`")))
         };
         let comparisons = if spec.comparisons.is_empty() {
             (1..spec.arms.len()).map(|a| (a, 0)).collect()
         } else {
             let mut v = Vec::new();
             for (k, [t, c]) in spec.comparisons.iter().enumerate() {
-                v.push((arm_index(&format!("comparisons[{k}][0]"), t)?, arm_index(&format!("comparisons[{k}][1]"), c)?));
+                v.push((
+                    arm_index(&format!("comparisons[{k}][0]"), t)?,
+                    arm_index(&format!("comparisons[{k}][1]"), c)?,
+                ));
             }
             v
         };
         let t0 = spec.visit_hour;
         let mut centre = [None, None];
         for (k, healthy) in [false, true].into_iter().enumerate() {
-            if (healthy && spec.population.healthy_fraction == 0.0) || (!healthy && spec.population.healthy_fraction == 1.0) {
+            if (healthy && spec.population.healthy_fraction == 0.0)
+                || (!healthy && spec.population.healthy_fraction == 1.0)
+            {
                 continue;
             }
             let phenotype = if healthy { "healthy".to_string() } else { spec.population.phenotype.clone() };
-            let ss = steady_state_near(model, population.centre(healthy), t0, model.equilibration_periods.max(50), &spec.solver, None)
-                .map_err(|source| TrialError::Reference { phenotype, source })?;
+            let ss = steady_state_near(
+                model,
+                population.centre(healthy),
+                t0,
+                model.equilibration_periods.max(50),
+                &spec.solver,
+                None,
+            )
+            .map_err(|source| TrialError::Reference { phenotype, source })?;
             centre[k] = Some(ss);
         }
         Ok(Trial { model, spec, source, population, layout, centre, inclusion, block, comparisons })
@@ -465,7 +495,12 @@ impl<'a> Trial<'a> {
 
     /// Run this shard's missing chunks (in parallel within each chunk), storing each chunk as it
     /// completes; then, if every chunk of the trial is stored, reduce them to the endpoints.
-    pub fn run(&self, options: &TrialOptions, store: &mut dyn ChunkStore, progress: &dyn Progress) -> Result<RunOutcome, TrialError> {
+    pub fn run(
+        &self,
+        options: &TrialOptions,
+        store: &mut dyn ChunkStore,
+        progress: &dyn Progress,
+    ) -> Result<RunOutcome, TrialError> {
         let (n, chunks) = self.check_options(options)?;
         let (shard, shards) = options.shard;
         let mine: Vec<u64> = (0..chunks).filter(|c| c % shards == shard - 1).collect();
@@ -504,10 +539,15 @@ impl<'a> Trial<'a> {
             let records = store.load(c).map_err(|message| TrialError::Store { chunk: c, message })?;
             let expected = (n - c * options.chunk_size).min(options.chunk_size);
             let first = c * options.chunk_size;
-            if records.len() as u64 != expected || records.iter().enumerate().any(|(k, r)| r.index != first + k as u64) {
+            if records.len() as u64 != expected || records.iter().enumerate().any(|(k, r)| r.index != first + k as u64)
+            {
                 return Err(TrialError::Store {
                     chunk: c,
-                    message: format!("holds {} records, expected patients {first}..{}", records.len(), first + expected),
+                    message: format!(
+                        "holds {} records, expected patients {first}..{}",
+                        records.len(),
+                        first + expected
+                    ),
                 });
             }
             for r in &records {
@@ -519,7 +559,11 @@ impl<'a> Trial<'a> {
 
     /// Primary-endpoint values of every randomised patient, by arm: (baseline, end or `None` for a
     /// drop-out under completers analysis). For power by resampling.
-    pub fn primary_values(&self, options: &TrialOptions, store: &dyn ChunkStore) -> Result<Vec<Vec<crate::endpoints::PrimaryPair>>, TrialError> {
+    pub fn primary_values(
+        &self,
+        options: &TrialOptions,
+        store: &dyn ChunkStore,
+    ) -> Result<Vec<Vec<crate::endpoints::PrimaryPair>>, TrialError> {
         let (_, chunks) = self.check_options(options)?;
         let mut out = vec![Vec::new(); self.spec.arms.len()];
         for c in 0..chunks {
@@ -595,8 +639,19 @@ pub struct PatientRecord {
 
 impl PatientRecord {
     /// Names of the fixed fields, in order, as stored.
-    pub const FIXED: [&'static str; 11] =
-        ["index", "status", "screened", "solver_failures", "arm", "subgroups", "age", "female", "bmi", "adherence", "dropout_week"];
+    pub const FIXED: [&'static str; 11] = [
+        "index",
+        "status",
+        "screened",
+        "solver_failures",
+        "arm",
+        "subgroups",
+        "age",
+        "female",
+        "bmi",
+        "adherence",
+        "dropout_week",
+    ];
 }
 
 /// Run `f` on every patient index in parallel and collect results in index order (helper for

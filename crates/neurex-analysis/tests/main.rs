@@ -5,7 +5,7 @@
 use neurex_analysis::store::MergedStore;
 use neurex_analysis::trial::{PatientRecord, RunOutcome, Trial};
 use neurex_analysis::{ChunkStore, ExerciseRef, MemoryStore, ScheduleSource, TrialOptions, TrialSpec};
-use neurex_model::{compile, parse_model_str, CompiledModel};
+use neurex_model::{CompiledModel, compile, parse_model_str};
 use neurex_solve::{InputChange, Schedule};
 
 fn toy() -> CompiledModel {
@@ -21,7 +21,11 @@ fn fields(e: &ExerciseRef) -> Result<(f64, u32), String> {
         ExerciseRef::Named(n) if n == "aerobic" => Ok((60.0, 3)),
         ExerciseRef::Named(n) => Err(format!("unknown protocol `{n}`")),
         ExerciseRef::Inline(t) => {
-            let num = |k: &str, d: f64| t.get(k).map_or(Ok(d), |v| v.as_float().or(v.as_integer().map(|i| i as f64)).ok_or(format!("`{k}` is not a number")));
+            let num = |k: &str, d: f64| {
+                t.get(k).map_or(Ok(d), |v| {
+                    v.as_float().or(v.as_integer().map(|i| i as f64)).ok_or(format!("`{k}` is not a number"))
+                })
+            };
             let minutes = num("minutes", 60.0)?;
             let per_week = num("sessions_per_week", 3.0)?;
             if !(minutes > 0.0 && minutes <= 600.0) {
@@ -225,21 +229,28 @@ fn bad_designs_give_errors_naming_the_field() {
         ("fraction = 0.3", "fraction = 3.0", "population.subgroup[0].fraction"),
         ("innate_immune_set = 2.0", "innate_immun_set = 2.0", "population.subgroup[0].scale.innate_immun_set"),
         ("sd_points = 2.0", "sd_points = -2.0", "arm[0].effect[0].sd_points"),
-        ("comparisons = [[\"exercise\", \"control\"]]", "comparisons = [[\"exercise\", \"placebo\"]]", "comparisons[0][1]"),
+        (
+            "comparisons = [[\"exercise\", \"control\"]]",
+            "comparisons = [[\"exercise\", \"placebo\"]]",
+            "comparisons[0][1]",
+        ),
     ];
     for (from, to, field) in cases {
         assert!(DESIGN.contains(from), "{from}");
         let text = DESIGN.replacen(from, to, 1);
-        let err = TrialSpec::from_toml("bad.toml", &text).map_err(|e| e.to_string()).and_then(|spec| {
-            Trial::new(&model, spec, &ToyProtocols).map(|_| ()).map_err(|e| e.to_string())
-        });
+        let err = TrialSpec::from_toml("bad.toml", &text)
+            .map_err(|e| e.to_string())
+            .and_then(|spec| Trial::new(&model, spec, &ToyProtocols).map(|_| ()).map_err(|e| e.to_string()));
         let msg = err.expect_err(to);
         assert!(msg.contains(field), "{to}: {msg}");
     }
     // Unknown fields and wrong types name the line.
-    let err = TrialSpec::from_toml("bad.toml", &DESIGN.replacen("weeks = 6", "weeks = 6\nspeed = 3", 1)).unwrap_err().to_string();
+    let err = TrialSpec::from_toml("bad.toml", &DESIGN.replacen("weeks = 6", "weeks = 6\nspeed = 3", 1))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("speed") && err.contains("line"), "{err}");
-    let err = TrialSpec::from_toml("bad.toml", &DESIGN.replacen("weeks = 6", "weeks = \"six\"", 1)).unwrap_err().to_string();
+    let err =
+        TrialSpec::from_toml("bad.toml", &DESIGN.replacen("weeks = 6", "weeks = \"six\"", 1)).unwrap_err().to_string();
     assert!(err.contains("line"), "{err}");
 }
 
@@ -250,7 +261,12 @@ fn presets_parse() {
         assert!(!d.arms.is_empty());
         for arm in &d.arms {
             for e in &arm.effects {
-                assert!(!e.source.evidence.is_empty() || e.source.assumption.is_some(), "{name}/{}: {}", arm.name, e.name);
+                assert!(
+                    !e.source.evidence.is_empty() || e.source.assumption.is_some(),
+                    "{name}/{}: {}",
+                    arm.name,
+                    e.name
+                );
             }
         }
     }
@@ -258,11 +274,14 @@ fn presets_parse() {
 
 #[test]
 fn a_scan_and_an_attribution_and_a_prescription_run_on_the_toy_model() {
-    use neurex_analysis::scan::{scan, AxisSpec, ScanSpec};
+    use neurex_analysis::scan::{AxisSpec, ScanSpec, scan};
     let model = toy();
     let spec = ScanSpec {
         base: ExerciseRef::Named("aerobic".into()),
-        axes: vec![AxisSpec { field: "minutes".into(), values: vec![toml::Value::Integer(15), toml::Value::Integer(60)] }],
+        axes: vec![AxisSpec {
+            field: "minutes".into(),
+            values: vec![toml::Value::Integer(15), toml::Value::Integer(60)],
+        }],
         weeks: 4.0,
         patients: 6,
         population: Default::default(),
@@ -273,14 +292,20 @@ fn a_scan_and_an_attribution_and_a_prescription_run_on_the_toy_model() {
     assert_eq!(r.points.len(), 2);
     // More minutes, more relief (a more negative effect).
     assert!(r.points[1].effect.mean < r.points[0].effect.mean && r.points[0].effect.mean < 0.0, "{r:?}");
-    let bad = ScanSpec { axes: vec![AxisSpec { field: "minutes".into(), values: vec![toml::Value::Integer(-5)] }], ..spec.clone() };
+    let bad = ScanSpec {
+        axes: vec![AxisSpec { field: "minutes".into(), values: vec![toml::Value::Integer(-5)] }],
+        ..spec.clone()
+    };
     let err = scan(&model, &bad, &ToyProtocols, 1, &np).unwrap_err().to_string();
     assert!(err.contains("minutes = -5"), "{err}");
 
-    use neurex_analysis::prescribe::{prescribe, PrescribeSpec};
+    use neurex_analysis::prescribe::{PrescribeSpec, prescribe};
     let p = PrescribeSpec {
         known: [("hamd17".to_string(), 24.0), ("crp".to_string(), 2.0)].into_iter().collect(),
-        candidates: vec![ExerciseRef::Named("aerobic".into()), ExerciseRef::Inline(toml::Table::from_iter([("minutes".to_string(), toml::Value::Integer(20))]))],
+        candidates: vec![
+            ExerciseRef::Named("aerobic".into()),
+            ExerciseRef::Inline(toml::Table::from_iter([("minutes".to_string(), toml::Value::Integer(20))])),
+        ],
         weeks: 4.0,
         pool: 30,
         population: Default::default(),

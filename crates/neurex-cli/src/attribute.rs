@@ -3,7 +3,7 @@
 use crate::trial::Bar;
 use anyhow::Result;
 use clap::Args;
-use neurex::studies::attribution::{attribute, AttributionSpec, Cut};
+use neurex::studies::attribution::{AttributionSpec, Cut, attribute};
 use neurex::studies::{ExerciseRef, Protocols};
 
 /// Arguments of `neurex attribute`.
@@ -47,8 +47,14 @@ pub fn run(args: &AttributeArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&r)?);
         return Ok(());
     }
-    println!("Effect of `{}` on {} after {} weeks: {:.2} points (mean of {} patients; {} excluded)", r.protocol, r.outcome, args.weeks, r.effect, r.patients, r.excluded);
-    println!("{:<12} {:>12} {:>8} {:>18} {:>18} {:>11}", "system", "contribution", "share", "95% CI of mean", "p05..p95", "normalised");
+    println!(
+        "Effect of `{}` on {} after {} weeks: {:.2} points (mean of {} patients; {} excluded)",
+        r.protocol, r.outcome, args.weeks, r.effect, r.patients, r.excluded
+    );
+    println!(
+        "{:<12} {:>12} {:>8} {:>18} {:>18} {:>11}",
+        "system", "contribution", "share", "95% CI of mean", "p05..p95", "normalised"
+    );
     for s in &r.systems {
         println!(
             "{:<12} {:>12.2} {:>7.1}% {:>8.1}%..{:>6.1}% {:>8.1}%..{:>6.1}% {:>10.1}%",
@@ -62,6 +68,10 @@ pub fn run(args: &AttributeArgs) -> Result<()> {
             100.0 * s.normalised_share
         );
     }
-    println!("Largest: {} — {} C2.6 (BDNF largest)", r.largest, if r.agrees_with_c2_6 { "agrees with" } else { "does not agree with" });
+    println!(
+        "Largest: {} — {} C2.6 (BDNF largest)",
+        r.largest,
+        if r.agrees_with_c2_6 { "agrees with" } else { "does not agree with" }
+    );
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use neurex::studies::scan::ScanReport;
-use neurex_formats::{plot_panels, Panel, Series};
+use neurex_formats::{Panel, Series, plot_panels};
 use std::path::Path;
 
 /// Draw a scan. The engine's plotting draws against time, so the x axis is the index of the
@@ -25,12 +25,33 @@ pub fn effect_plot(path: &Path, r: &ScanReport) -> Result<()> {
         // Points are ordered with the last axis fastest; collect the ones sharing the other axes.
         let pts: Vec<_> = r.points.iter().enumerate().filter(|(i, _)| (i % groups) == g).map(|(_, p)| p).collect();
         let label = if pts[0].values.len() > 1 { pts[0].values[1..].join(", ") } else { "effect".into() };
-        series.push(Series { label: label.clone(), values: pts.iter().map(|p| p.effect.mean).collect(), dashed: false, colour: g });
-        series.push(Series { label: format!("{label} p05"), values: pts.iter().map(|p| p.p05).collect(), dashed: true, colour: g });
-        series.push(Series { label: format!("{label} p95"), values: pts.iter().map(|p| p.p95).collect(), dashed: true, colour: g });
+        series.push(Series {
+            label: label.clone(),
+            values: pts.iter().map(|p| p.effect.mean).collect(),
+            dashed: false,
+            colour: g,
+        });
+        series.push(Series {
+            label: format!("{label} p05"),
+            values: pts.iter().map(|p| p.p05).collect(),
+            dashed: true,
+            colour: g,
+        });
+        series.push(Series {
+            label: format!("{label} p95"),
+            values: pts.iter().map(|p| p.p95).collect(),
+            dashed: true,
+            colour: g,
+        });
     }
     let x: Vec<f64> = (0..k).map(|i| i as f64 * 168.0).collect();
-    let title = format!("{}: effect on {} vs {} = {} (x: value index)", r.name, r.outcome, r.axes[0], first.join(" | "));
-    plot_panels(path, &title, &x, &[Panel { title: format!("{} change vs no exercise", r.outcome), y_label: "points".into(), series }])?;
+    let title =
+        format!("{}: effect on {} vs {} = {} (x: value index)", r.name, r.outcome, r.axes[0], first.join(" | "));
+    plot_panels(
+        path,
+        &title,
+        &x,
+        &[Panel { title: format!("{} change vs no exercise", r.outcome), y_label: "points".into(), series }],
+    )?;
     Ok(())
 }

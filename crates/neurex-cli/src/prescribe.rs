@@ -1,9 +1,9 @@
 //! `neurex prescribe`: rank protocols for one patient from what is known about them.
 
 use crate::trial::Bar;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
-use neurex::studies::prescribe::{prescribe, PrescribeSpec};
+use neurex::studies::prescribe::{PrescribeSpec, prescribe};
 use neurex::studies::{ExerciseRef, Protocols};
 
 /// Arguments of `neurex prescribe`.
@@ -68,7 +68,15 @@ pub fn run(args: &PrescribeArgs) -> Result<()> {
     );
     println!("{:<4} {:<16} {:>10} {:>18} {:>10}", "rank", "protocol", "predicted", "10-90% interval", "vs none");
     for (i, c) in r.ranking.iter().enumerate() {
-        println!("{:<4} {:<16} {:>10.1} {:>8.1} to {:>6.1} {:>10.2}", i + 1, c.protocol, c.predicted, c.interval[0], c.interval[1], c.effect);
+        println!(
+            "{:<4} {:<16} {:>10.1} {:>8.1} to {:>6.1} {:>10.2}",
+            i + 1,
+            c.protocol,
+            c.predicted,
+            c.interval[0],
+            c.interval[1],
+            c.effect
+        );
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 use crate::trial::Bar;
 use anyhow::{Context, Result};
 use clap::Args;
-use neurex::studies::scan::{scan, AxisSpec, ScanReport, ScanSpec};
+use neurex::studies::scan::{AxisSpec, ScanReport, ScanSpec, scan};
 use neurex::studies::{ExerciseRef, Protocols};
 use neurex_formats::write_atomically;
 use std::io::Write;
@@ -58,8 +58,19 @@ pub(crate) fn csv(r: &ScanReport) -> String {
     let mut s = r.axes.join(",");
     s.push_str(",weeks,effect_mean,effect_sd,effect_p05,effect_p95,patients,failures\n");
     for p in &r.points {
-        let vals: Vec<String> = p.values.iter().map(|v| if v.contains(',') { format!("\"{v}\"") } else { v.clone() }).collect();
-        s.push_str(&format!("{},{},{},{},{},{},{},{}\n", vals.join(","), p.weeks, p.effect.mean, p.effect.sd, p.p05, p.p95, p.effect.n, p.failures));
+        let vals: Vec<String> =
+            p.values.iter().map(|v| if v.contains(',') { format!("\"{v}\"") } else { v.clone() }).collect();
+        s.push_str(&format!(
+            "{},{},{},{},{},{},{},{}\n",
+            vals.join(","),
+            p.weeks,
+            p.effect.mean,
+            p.effect.sd,
+            p.p05,
+            p.p95,
+            p.effect.n,
+            p.failures
+        ));
     }
     s
 }
@@ -87,7 +98,10 @@ pub fn run(args: &ScanArgs) -> Result<()> {
         spec.weeks = w;
     }
     if spec.axes.is_empty() {
-        spec.axes.push(AxisSpec { field: "minutes".into(), values: [10, 20, 30, 45, 60].into_iter().map(toml::Value::Integer).collect() });
+        spec.axes.push(AxisSpec {
+            field: "minutes".into(),
+            values: [10, 20, 30, 45, 60].into_iter().map(toml::Value::Integer).collect(),
+        });
     }
     let model = neurex::reference_model()?;
     let bar = Bar::new("patients");
@@ -95,7 +109,10 @@ pub fn run(args: &ScanArgs) -> Result<()> {
     bar.0.finish_and_clear();
     if let Some(p) = &args.csv {
         let text = csv(&report);
-        write_atomically(p, |f| f.write_all(text.as_bytes()).map_err(|source| neurex_formats::FormatError::Io { path: p.display().to_string(), source }))?;
+        write_atomically(p, |f| {
+            f.write_all(text.as_bytes())
+                .map_err(|source| neurex_formats::FormatError::Io { path: p.display().to_string(), source })
+        })?;
     }
     if let Some(p) = &args.plot {
         crate::plot_xy::effect_plot(p, &report)?;

@@ -2,15 +2,15 @@
 //! `DIR/patients/part-NNNNNN.parquet`, one file per chunk, so a killed run resumes where it
 //! stopped, and `--shard i/n` runs can be merged with `--merge`.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use neurex::studies::endpoints::{power_by_resampling, sample_size_by_resampling, PowerReport};
+use neurex::studies::Protocols;
+use neurex::studies::endpoints::{PowerReport, power_by_resampling, sample_size_by_resampling};
 use neurex::studies::store::MergedStore;
 use neurex::studies::trial::{PatientRecord, Progress, RunOutcome, Status, Trial};
 use neurex::studies::{ChunkStore, MemoryStore, TrialOptions, TrialReport, TrialSpec};
-use neurex::studies::Protocols;
-use neurex_formats::{read_records, write_atomically, write_records, Records};
+use neurex_formats::{Records, read_records, write_atomically, write_records};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -117,7 +117,8 @@ fn from_records(r: &Records, columns: &[String]) -> Result<Vec<PatientRecord>, S
     let flt = |n: &str| r.floats.iter().find(|c| c.0 == n).map(|c| &c.1).ok_or_else(|| format!("column `{n}` missing"));
     let (index, status, screened, failures, arm, subgroups) =
         (int("index")?, int("status")?, int("screened")?, int("solver_failures")?, int("arm")?, int("subgroups")?);
-    let (age, female, bmi, adherence, dropout) = (flt("age")?, flt("female")?, flt("bmi")?, flt("adherence")?, flt("dropout_week")?);
+    let (age, female, bmi, adherence, dropout) =
+        (flt("age")?, flt("female")?, flt("bmi")?, flt("adherence")?, flt("dropout_week")?);
     let values: Vec<&Vec<f64>> = columns.iter().map(|c| flt(c)).collect::<Result<_, _>>()?;
     (0..index.len())
         .map(|i| {
@@ -190,7 +191,10 @@ pub(crate) fn load_design(design: &str) -> Result<TrialSpec> {
 
 fn parse_shard(s: &str) -> Result<(u64, u64)> {
     let (i, n) = s.split_once('/').with_context(|| format!("--shard {s}: expected I/N, e.g. 1/2"))?;
-    let (i, n): (u64, u64) = (i.trim().parse().context("--shard: I is not a number")?, n.trim().parse().context("--shard: N is not a number")?);
+    let (i, n): (u64, u64) = (
+        i.trim().parse().context("--shard: I is not a number")?,
+        n.trim().parse().context("--shard: N is not a number")?,
+    );
     if n == 0 || i == 0 || i > n {
         bail!("--shard {s}: need 1 <= I <= N");
     }
@@ -212,12 +216,18 @@ fn prepare_dir(dir: &Path, manifest: &Manifest) -> Result<()> {
         return Ok(());
     }
     let text = serde_json::to_string_pretty(manifest)?;
-    write_atomically(&path, |f| f.write_all(text.as_bytes()).map_err(|source| neurex_formats::FormatError::Io { path: path.display().to_string(), source }))?;
+    write_atomically(&path, |f| {
+        f.write_all(text.as_bytes())
+            .map_err(|source| neurex_formats::FormatError::Io { path: path.display().to_string(), source })
+    })?;
     Ok(())
 }
 
 fn write_text(path: &Path, text: &str) -> Result<()> {
-    write_atomically(path, |f| f.write_all(text.as_bytes()).map_err(|source| neurex_formats::FormatError::Io { path: path.display().to_string(), source }))?;
+    write_atomically(path, |f| {
+        f.write_all(text.as_bytes())
+            .map_err(|source| neurex_formats::FormatError::Io { path: path.display().to_string(), source })
+    })?;
     Ok(())
 }
 
@@ -251,8 +261,14 @@ fn arms_csv(report: &TrialReport) -> String {
 }
 
 fn print_report(r: &TrialReport) {
-    println!("Trial `{}` on model `{}`: seed {}, {} randomised of {} asked ({} candidates screened)", r.design, r.model, r.seed, r.randomised, r.n, r.screened);
-    println!("{:<16} {:>6} {:>8} {:>9} {:>9} {:>9} {:>8} {:>8} {:>20}", "arm", "n", "dropout", "baseline", "end", "change", "response", "remiss.", "Hedges g (95% CI)");
+    println!(
+        "Trial `{}` on model `{}`: seed {}, {} randomised of {} asked ({} candidates screened)",
+        r.design, r.model, r.seed, r.randomised, r.n, r.screened
+    );
+    println!(
+        "{:<16} {:>6} {:>8} {:>9} {:>9} {:>9} {:>8} {:>8} {:>20}",
+        "arm", "n", "dropout", "baseline", "end", "change", "response", "remiss.", "Hedges g (95% CI)"
+    );
     for a in &r.arms {
         let g = match (a.hedges_g, a.hedges_g_ci) {
             (Some(g), Some(ci)) => format!("{g:.2} ({:.2} to {:.2})", ci[0], ci[1]),
@@ -273,7 +289,10 @@ fn print_report(r: &TrialReport) {
     }
     for c in &r.comparisons {
         let nnt = c.nnt_response.map(|x| format!("{x:.1}")).unwrap_or_else(|| "—".into());
-        println!("{} vs {}: change difference {:.2} points, NNT (response) {nnt}", c.treatment, c.control, c.change_difference);
+        println!(
+            "{} vs {}: change difference {:.2} points, NNT (response) {nnt}",
+            c.treatment, c.control, c.change_difference
+        );
     }
     if let Some(s) = r.crp_above_3_share {
         println!("CRP > 3 mg/L at baseline: {:.1}% (S4-04: 27%)", 100.0 * s);
@@ -304,10 +323,23 @@ pub fn run(args: &TrialArgs) -> Result<()> {
     let protocols = Protocols;
     let trial = Trial::new(&model, design.clone(), &protocols)?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?.unwrap_or((1, 1));
-    let options = TrialOptions { seed: args.seed, n: args.n, chunk_size: args.chunk_size, shard, stop_after_chunks: args.stop_after_chunks };
+    let options = TrialOptions {
+        seed: args.seed,
+        n: args.n,
+        chunk_size: args.chunk_size,
+        shard,
+        stop_after_chunks: args.stop_after_chunks,
+    };
     let n = args.n.unwrap_or(design.n);
     let columns = trial.value_columns().to_vec();
-    let manifest = Manifest { design, seed: args.seed, n, chunk_size: args.chunk_size, columns: columns.clone(), version: env!("CARGO_PKG_VERSION").into() };
+    let manifest = Manifest {
+        design,
+        seed: args.seed,
+        n,
+        chunk_size: args.chunk_size,
+        columns: columns.clone(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    };
     if args.dump {
         let dir = args.out.as_ref().context("--dump needs --out DIR")?;
         let store = ParquetStore { dir: dir.clone(), columns: columns.clone() };
@@ -324,7 +356,17 @@ pub fn run(args: &TrialArgs) -> Result<()> {
             for r in store.load(c).map_err(|m| anyhow::anyhow!("chunk {c}: {m}"))? {
                 let mut line = format!(
                     "{},{},{},{},{},{},{},{},{},{},{}",
-                    r.index, r.status as u8, r.screened, r.solver_failures, r.arm, r.subgroups, r.age, r.female, r.bmi, r.adherence, r.dropout_week
+                    r.index,
+                    r.status as u8,
+                    r.screened,
+                    r.solver_failures,
+                    r.arm,
+                    r.subgroups,
+                    r.age,
+                    r.female,
+                    r.bmi,
+                    r.adherence,
+                    r.dropout_week
                 );
                 for v in &r.values {
                     line.push_str(&format!(",{v}"));
@@ -338,7 +380,8 @@ pub fn run(args: &TrialArgs) -> Result<()> {
     let outcome = if !args.merge.is_empty() {
         let mut parts = Vec::new();
         for d in &args.merge {
-            let text = std::fs::read_to_string(d.join("manifest.json")).with_context(|| format!("{}: not a trial directory", d.display()))?;
+            let text = std::fs::read_to_string(d.join("manifest.json"))
+                .with_context(|| format!("{}: not a trial directory", d.display()))?;
             let m: Manifest = serde_json::from_str(&text)?;
             if m != manifest {
                 bail!("{} holds a different run (design, seed, n, chunk size or version differ)", d.display());
@@ -349,7 +392,11 @@ pub fn run(args: &TrialArgs) -> Result<()> {
         let chunks = n.div_ceil(args.chunk_size);
         let missing: Vec<u64> = (0..chunks).filter(|&c| !merged.has(c)).collect();
         if !missing.is_empty() {
-            bail!("cannot merge: {} of {chunks} chunks are in none of the directories (first missing: chunk {})", missing.len(), missing[0]);
+            bail!(
+                "cannot merge: {} of {chunks} chunks are in none of the directories (first missing: chunk {})",
+                missing.len(),
+                missing[0]
+            );
         }
         let report = trial.report(&options, &merged)?;
         if let Some(dir) = &args.out {
@@ -368,7 +415,9 @@ pub fn run(args: &TrialArgs) -> Result<()> {
         let mut store = ParquetStore { dir: dir.clone(), columns: columns.clone() };
         let outcome = trial.run(&options, &mut store, &bar)?;
         let values = match &outcome {
-            RunOutcome::Complete(_) if args.power_n.is_some() || args.target_power.is_some() => Some(merged_values(&trial, &options, &store)?),
+            RunOutcome::Complete(_) if args.power_n.is_some() || args.target_power.is_some() => {
+                Some(merged_values(&trial, &options, &store)?)
+            }
             _ => None,
         };
         (outcome, values)
@@ -383,7 +432,9 @@ pub fn run(args: &TrialArgs) -> Result<()> {
     let report = match outcome {
         RunOutcome::Complete(r) => r,
         RunOutcome::Partial { stored, total } => {
-            eprintln!("stored {stored} of {total} chunks; run the other shards, then merge with --merge (or re-run to resume)");
+            eprintln!(
+                "stored {stored} of {total} chunks; run the other shards, then merge with --merge (or re-run to resume)"
+            );
             return Ok(());
         }
     };
@@ -415,7 +466,13 @@ pub fn run(args: &TrialArgs) -> Result<()> {
     } else {
         print_report(&report);
         if let Some(p) = power {
-            println!("power with {} per arm: {:.1}% ({} resampled trials; mean g {:.2})", p.n_per_arm, 100.0 * p.power, p.replicates, p.mean_g);
+            println!(
+                "power with {} per arm: {:.1}% ({} resampled trials; mean g {:.2})",
+                p.n_per_arm,
+                100.0 * p.power,
+                p.replicates,
+                p.mean_g
+            );
         }
     }
     Ok(())
@@ -431,6 +488,10 @@ fn trial_first_comparison(trial: &Trial<'_>) -> Option<(usize, usize)> {
     }
 }
 
-fn merged_values(trial: &Trial<'_>, options: &TrialOptions, store: &dyn ChunkStore) -> Result<Vec<Vec<(f64, Option<f64>)>>> {
+fn merged_values(
+    trial: &Trial<'_>,
+    options: &TrialOptions,
+    store: &dyn ChunkStore,
+) -> Result<Vec<Vec<(f64, Option<f64>)>>> {
     Ok(trial.primary_values(options, store)?)
 }

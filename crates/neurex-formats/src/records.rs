@@ -2,12 +2,12 @@
 //! atomically, so that a chunk on disk is always complete (the basis of resuming a run), and
 //! read back column by column.
 
-use crate::{write_atomically, FormatError};
+use crate::{FormatError, write_atomically};
 use arrow::array::{Array, ArrayRef, Float64Array, Int64Array};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use std::path::Path;
@@ -26,7 +26,8 @@ pub struct Records {
 pub fn write_records(path: &Path, records: &Records) -> Result<(), FormatError> {
     let name = path.display().to_string();
     let enc = |e: &dyn std::fmt::Display| FormatError::Encode { path: name.clone(), message: e.to_string() };
-    let format = crate::TableFormat::from_path(path).ok_or_else(|| FormatError::UnknownFormat { path: name.clone() })?;
+    let format =
+        crate::TableFormat::from_path(path).ok_or_else(|| FormatError::UnknownFormat { path: name.clone() })?;
     write_atomically(path, |f| match format {
         crate::TableFormat::Parquet => {
             let mut fields = Vec::new();
@@ -52,12 +53,22 @@ pub fn write_records(path: &Path, records: &Records) -> Result<(), FormatError> 
         }
         crate::TableFormat::Csv => {
             let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
-            let header: Vec<&str> = records.ints.iter().map(|c| c.0.as_str()).chain(records.floats.iter().map(|c| c.0.as_str())).collect();
+            let header: Vec<&str> =
+                records.ints.iter().map(|c| c.0.as_str()).chain(records.floats.iter().map(|c| c.0.as_str())).collect();
             w.write_record(&header).map_err(|e| enc(&e))?;
-            let rows = records.ints.first().map(|c| c.1.len()).or_else(|| records.floats.first().map(|c| c.1.len())).unwrap_or(0);
+            let rows = records
+                .ints
+                .first()
+                .map(|c| c.1.len())
+                .or_else(|| records.floats.first().map(|c| c.1.len()))
+                .unwrap_or(0);
             for r in 0..rows {
-                let row: Vec<String> =
-                    records.ints.iter().map(|c| c.1[r].to_string()).chain(records.floats.iter().map(|c| format!("{}", c.1[r]))).collect();
+                let row: Vec<String> = records
+                    .ints
+                    .iter()
+                    .map(|c| c.1[r].to_string())
+                    .chain(records.floats.iter().map(|c| format!("{}", c.1[r])))
+                    .collect();
                 w.write_record(&row).map_err(|e| enc(&e))?;
             }
             w.flush().map_err(|e| FormatError::Io { path: name.clone(), source: e })
@@ -83,7 +94,8 @@ pub fn read_records(path: &Path) -> Result<Records, FormatError> {
                     if first {
                         out.ints.push((field.name().clone(), Vec::new()));
                     }
-                    let slot = out.ints.iter_mut().find(|c| c.0 == *field.name()).ok_or_else(|| enc(&"column set changed"))?;
+                    let slot =
+                        out.ints.iter_mut().find(|c| c.0 == *field.name()).ok_or_else(|| enc(&"column set changed"))?;
                     slot.1.extend(a.values().iter().copied());
                 }
                 DataType::Float64 => {
@@ -91,7 +103,11 @@ pub fn read_records(path: &Path) -> Result<Records, FormatError> {
                     if first {
                         out.floats.push((field.name().clone(), Vec::new()));
                     }
-                    let slot = out.floats.iter_mut().find(|c| c.0 == *field.name()).ok_or_else(|| enc(&"column set changed"))?;
+                    let slot = out
+                        .floats
+                        .iter_mut()
+                        .find(|c| c.0 == *field.name())
+                        .ok_or_else(|| enc(&"column set changed"))?;
                     slot.1.extend(a.values().iter().copied());
                 }
                 other => return Err(enc(&format!("column `{}` has unsupported type {other}", field.name()))),

@@ -32,7 +32,13 @@ impl ScheduleSource for Protocols {
         toml::Table::try_from(&p).map_err(|e| e.to_string())
     }
 
-    fn schedule(&self, model: &CompiledModel, exercise: &ExerciseRef, horizon_weeks: f64, adherence: f64) -> Result<Schedule, String> {
+    fn schedule(
+        &self,
+        model: &CompiledModel,
+        exercise: &ExerciseRef,
+        horizon_weeks: f64,
+        adherence: f64,
+    ) -> Result<Schedule, String> {
         let mut p = Protocols::resolve(exercise)?;
         p.adherence *= adherence.clamp(0.0, 1.0);
         p.schedule(model, horizon_weeks).map_err(|e| e.to_string())
