@@ -207,6 +207,15 @@ pub(crate) fn run_patient(tr: &Trial<'_>, seed: u64, index: u64) -> PatientRecor
     let arm_index = tr.arm_of(seed, index);
     record.arm = arm_index;
     let arm = &spec.arms[arm_index as usize];
+    // Baseline values are known before the simulation (kept even if it fails).
+    let po = lay.scales[lay.primary].1;
+    for s in 0..lay.scales.len() {
+        record.values[lay.scale_at(s, 0)] = rated[s];
+    }
+    record.values[lay.model_primary_at(0)] = base[po];
+    for (b, (_, o)) in lay.biomarkers.iter().enumerate() {
+        record.values[lay.biomarker_at(b, 0)] = base[*o];
+    }
 
     // Draws that do not depend on the arm, in a fixed order and number.
     let adherence_u: f64 = {
@@ -259,19 +268,15 @@ pub(crate) fn run_patient(tr: &Trial<'_>, seed: u64, index: u64) -> PatientRecor
         .collect();
     let factor = |weeks: f64| fractions.iter().map(|(f, tau)| 1.0 - f * (1.0 - (-weeks / tau).exp())).product::<f64>();
     for (s, (id, o, _)) in lay.scales.iter().enumerate() {
-        record.values[lay.scale_at(s, 0)] = rated[s];
         for (k, &v) in observed.iter().enumerate() {
             let x = rows[k + 1][*o] * factor(lay.visits[v]);
             record.values[lay.scale_at(s, v)] = rate(x, lay.scales[s].2, z_visits[s * nv + v], scale_max(id));
         }
     }
-    let po = lay.scales[lay.primary].1;
-    record.values[lay.model_primary_at(0)] = base[po];
     for (k, &v) in observed.iter().enumerate() {
         record.values[lay.model_primary_at(v)] = rows[k + 1][po];
     }
     for (b, (_, o)) in lay.biomarkers.iter().enumerate() {
-        record.values[lay.biomarker_at(b, 0)] = base[*o];
         for (k, &v) in observed.iter().enumerate() {
             record.values[lay.biomarker_at(b, v)] = rows[k + 1][*o];
         }
