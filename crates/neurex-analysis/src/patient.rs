@@ -209,8 +209,8 @@ pub(crate) fn run_patient(tr: &Trial<'_>, seed: u64, index: u64) -> PatientRecor
     let arm = &spec.arms[arm_index as usize];
     // Baseline values are known before the simulation (kept even if it fails).
     let po = lay.scales[lay.primary].1;
-    for s in 0..lay.scales.len() {
-        record.values[lay.scale_at(s, 0)] = rated[s];
+    for (s, &x) in rated.iter().enumerate() {
+        record.values[lay.scale_at(s, 0)] = x;
     }
     record.values[lay.model_primary_at(0)] = base[po];
     for (b, (_, o)) in lay.biomarkers.iter().enumerate() {
