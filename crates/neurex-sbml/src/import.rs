@@ -517,7 +517,15 @@ impl Importer<'_, '_> {
     /// Every id in the model that clashes with a neurex reserved name gets a new name.
     fn collect_renames(&mut self, model: Node<'_, '_>) {
         let mut ids: HashSet<String> = HashSet::new();
-        for n in model.descendants().filter(|n| n.is_element()) {
+        // Only SIds of core elements share the namespace of math symbols (unit ids do not).
+        let core = model.tag_name().namespace();
+        let in_core = |n: &Node<'_, '_>| {
+            n.is_element()
+                && n.tag_name().namespace() == core
+                && !matches!(n.tag_name().name(), "unitDefinition" | "unit")
+                && !n.ancestors().any(|a| a.tag_name().name() == "annotation" || a.tag_name().name() == "notes")
+        };
+        for n in model.descendants().filter(in_core) {
             if let Some(id) = n.attribute("id") {
                 ids.insert(id.to_string());
             }
