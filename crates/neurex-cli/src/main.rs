@@ -1,7 +1,10 @@
 //! `neurex`: the command line. Parses arguments, calls the library, prints and writes results.
 //! No domain logic lives here.
 
+mod calibrate;
 mod check;
+mod explain;
+mod graph;
 mod sbml;
 mod simulate;
 mod trial;
@@ -9,6 +12,7 @@ mod scan;
 mod attribute;
 mod prescribe;
 mod plot_xy;
+mod validate;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -37,6 +41,14 @@ enum Command {
     Attribute(attribute::AttributeArgs),
     /// Rank protocols for one patient from known baseline values.
     Prescribe(prescribe::PrescribeArgs),
+    /// Run every calibration target as a simulated experiment and compare with the published value.
+    Validate(validate::ValidateArgs),
+    /// Fit the declared parameters to the calibration targets (rerunnable; --write updates the model).
+    Calibrate(calibrate::CalibrateArgs),
+    /// Explain a variable: what drives it and what it drives, with signs, evidence and sources.
+    Explain(explain::ExplainArgs),
+    /// Draw the mechanism map (five systems, couplings with signs) as SVG or Graphviz DOT.
+    Graph(graph::GraphArgs),
     /// List the protocol presets and built-in models.
     Presets,
 }
@@ -52,6 +64,10 @@ fn main() -> ExitCode {
         Some(Command::Scan(a)) => scan::run(&a),
         Some(Command::Attribute(a)) => attribute::run(&a),
         Some(Command::Prescribe(a)) => prescribe::run(&a),
+        Some(Command::Validate(a)) => validate::run(&a),
+        Some(Command::Calibrate(a)) => calibrate::run(&a),
+        Some(Command::Explain(a)) => explain::run(&a),
+        Some(Command::Graph(a)) => graph::run(&a),
         Some(Command::Presets) => {
             presets();
             Ok(())

@@ -4,11 +4,14 @@
 
 pub mod error;
 pub mod evidence;
+pub mod explain;
 pub mod models;
 pub mod protocol;
 pub mod sbml;
 pub mod simulation;
+pub mod stress;
 pub mod studies;
+pub mod validation;
 
 pub use error::Error;
 pub use models::{REFERENCE, compile_model, reference_model, reference_spec, resolve_model};

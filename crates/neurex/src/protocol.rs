@@ -61,7 +61,8 @@ pub struct Protocol {
     /// Modality.
     #[serde(default = "aerobic")]
     pub modality: Modality,
-    /// Intensity: `"<x>% VO2max"`, `"<x>% HRR"`, `"<x> METs"` or `"RPE <x>"` (Borg 6–20).
+    /// Intensity: `"<x>% VO2max"`, `"<x>% HRR"`, `"<x> METs"`, `"<x> m/min"` (rodent treadmill) or
+    /// `"RPE <x>"` (Borg 6–20).
     #[serde(default = "moderate")]
     pub intensity: String,
     /// Minutes per session.
@@ -303,6 +304,8 @@ impl Protocol {
 /// - `%HRR`: %VO2max ≈ 10 + 0.9 · %HRR, a straight line through the ACSM class boundaries
 ///   (HRR 40/60/90 % ↔ VO2max 46/64/91 %; DOSE-01).
 /// - `METs`: METs · 3.5 / VO2max (DOSE-02; 1 MET = 3.5 mL O2/kg/min).
+/// - `m/min`: rodent treadmill speed, piecewise linear through DOSE-10 (15 m/min moderate,
+///   25 m/min vigorous).
 /// - `RPE` (Borg 6–20): piecewise linear through the class boundaries RPE 9/12/14/18 ↔
 ///   37/46/64/91 % VO2max (DOSE-01), with RPE 6 ↔ 20 % and RPE 20 ↔ 100 % (assumption: ends
 ///   of the scale).
@@ -338,6 +341,24 @@ pub fn parse_intensity(text: &str, vo2max_ml_kg_min: f64) -> Result<f64, String>
             ));
         }
         f
+    } else if let Some(x) = lower.strip_suffix("m/min") {
+        // Rodent treadmill speed (DOSE-10, U): 15 m/min ≈ moderate (55 % VO2max), 25 m/min ≈
+        // vigorous near the rat lactate threshold (75 %); straight lines through (0, 10 %) (rest),
+        // those two points and (40, 100 %).
+        let v = num(x)?;
+        if !(v > 0.0 && v <= 40.0) {
+            return Err(format!("{v} m/min is outside (0, 40] (rodent treadmill speeds)"));
+        }
+        let pts = [(0.0, 10.0), (15.0, 55.0), (25.0, 75.0), (40.0, 100.0)];
+        let mut out = 100.0;
+        for w in pts.windows(2) {
+            let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+            if v <= x1 {
+                out = y0 + (y1 - y0) * (v - x0) / (x1 - x0);
+                break;
+            }
+        }
+        out / 100.0
     } else if let Some(x) = lower.strip_prefix("rpe") {
         let v = num(x)?;
         if !(6.0..=20.0).contains(&v) {
@@ -354,7 +375,7 @@ pub fn parse_intensity(text: &str, vo2max_ml_kg_min: f64) -> Result<f64, String>
         }
         out / 100.0
     } else {
-        return Err("expected \"<x>% VO2max\", \"<x>% HRR\", \"<x> METs\" or \"RPE <x>\"".into());
+        return Err("expected \"<x>% VO2max\", \"<x>% HRR\", \"<x> METs\", \"<x> m/min\" or \"RPE <x>\"".into());
     };
     Ok(frac)
 }
