@@ -94,6 +94,10 @@ pub fn simulate(
         .build()
         .map_err(|e| integrator_error(t0, e))?;
 
+    // diffsol counts Newton failures cumulatively over a solver's life (default limit 50): in a
+    // months-long segment an occasional failure (healed by a Jacobian refresh and a smaller step)
+    // is normal, so the limit is raised; real failures still end in a too-small step size.
+    problem.ode_options.max_nonlinear_solver_failures = 100_000;
     let mut report = SolveReport::default();
     let mut t = t0;
     let mut y = y0.to_vec();
@@ -174,7 +178,13 @@ pub fn simulate(
             if report.steps >= settings.max_steps {
                 return Err(SolveError::TooManySteps { t: solver.state().t, max_steps: settings.max_steps });
             }
-            let reason = solver.step().map_err(|e| integrator_error(solver.state().t, e))?;
+            let reason = match solver.step() {
+                Ok(r) => r,
+                Err(e) => {
+                    let (ts, ys) = (solver.state().t, solver.state().y.clone_as_vec());
+                    return Err(diagnose_failure(model, ts, &ys[..n], &p, e));
+                }
+            };
             report.steps += 1;
             let tc = solver.state().t;
             match reason {
@@ -217,6 +227,29 @@ pub fn simulate(
     report.jacobian_products = s.jvp;
     y.truncate(n);
     Ok((report, FinalState { t, y, p }))
+}
+
+// When the integrator gives up, say which variable is to blame if the right-hand side is not
+// finite at the last accepted state; otherwise pass diffsol's reason on.
+fn diagnose_failure(model: &CompiledModel, t: f64, y: &[f64], p: &[f64], e: impl std::fmt::Display) -> SolveError {
+    if let Err(nf) = check_finite(model, t, y) {
+        return nf;
+    }
+    let mut ws = model.workspace();
+    let mut dy = vec![0.0; y.len()];
+    model.rhs(t, y, p, &mut dy, &mut ws);
+    if let Some(i) = dy.iter().position(|v| !v.is_finite()) {
+        return SolveError::Integrator {
+            t,
+            message: format!(
+                "{e}; the rate of `{}` is {} at this state (`{}` = {})",
+                model.states[i].id, dy[i], model.states[i].id, y[i]
+            ),
+        };
+    }
+    let (worst, i) = y.iter().enumerate().map(|(i, v)| (v.abs(), i)).fold((0.0, 0), |a, b| if b.0 > a.0 { b } else { a });
+    let _ = worst;
+    SolveError::Integrator { t, message: format!("{e} (largest state `{}` = {})", model.states[i].id, y[i]) }
 }
 
 fn check_times(t0: f64, times: &[f64]) -> Result<(), SolveError> {

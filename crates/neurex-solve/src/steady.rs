@@ -48,10 +48,11 @@ impl Recorder for Nothing {
 const STEADY_RTOL: f64 = 1e-8;
 
 fn inner_settings(settings: &SolverSettings) -> SolverSettings {
-    // The period map must be much more accurate than the steadiness asked of it.
+    // The period map must be much more accurate than the steadiness asked of it, whatever
+    // tolerances the caller uses for the simulation itself.
     SolverSettings {
-        rtol: (settings.rtol * 1e-3).max(1e-11),
-        atol: (settings.atol * 1e-3).max(1e-14),
+        rtol: (settings.rtol * 1e-3).clamp(1e-11, 1e-9),
+        atol: (settings.atol * 1e-3).clamp(1e-14, 1e-12),
         ..settings.clone()
     }
 }
@@ -74,15 +75,20 @@ impl PeriodMap<'_> {
         Ok(fin.y)
     }
 
-    fn residual(&self, y: &[f64], fy: &[f64], atol: f64) -> (f64, usize) {
+    /// (largest scaled change, its index, root-mean-square scaled change); a state is steady when
+    /// its scaled change is at most 1.
+    fn residual(&self, y: &[f64], fy: &[f64], atol: f64) -> (f64, usize, f64) {
         let mut worst = (0.0, 0);
+        let mut sum = 0.0;
         for (i, (a, b)) in y.iter().zip(fy).enumerate() {
             let r = (a - b).abs() / (atol + STEADY_RTOL * a.abs().max(b.abs()));
-            if r > worst.0 || r.is_nan() {
-                worst = (if r.is_nan() { f64::INFINITY } else { r }, i);
+            let r = if r.is_nan() { f64::INFINITY } else { r };
+            sum += r * r;
+            if r > worst.0 {
+                worst = (r, i);
             }
         }
-        worst
+        (worst.0, worst.1, (sum / y.len().max(1) as f64).sqrt())
     }
 
     fn jacobian(
@@ -158,6 +164,8 @@ pub fn steady_state_near(
         }
     };
     let mut jac = near.and_then(|s| s.jacobian.clone());
+    // Whether `jac` was computed at the current iterate (a stale one is refreshed before giving up).
+    let mut jac_fresh = false;
     let mut fy = map.apply(&y)?;
     let mut res = map.residual(&y, &fy, settings.atol);
     let mut newton_ok = true;
@@ -173,6 +181,7 @@ pub fn steady_state_near(
             None => {
                 let lu = Arc::new(map.jacobian(&y, &fy)?);
                 jac = Some(lu.clone());
+                jac_fresh = true;
                 lu
             }
         };
@@ -191,18 +200,19 @@ pub fn steady_state_near(
                 && let Ok(ft) = map.apply(&trial)
             {
                 let rt = map.residual(&trial, &ft, settings.atol);
-                if rt.0 < res.0 {
+                if rt.2 < res.2 || rt.0 <= 1.0 {
                     y = trial;
                     fy = ft;
                     res = rt;
                     accepted = true;
+                    jac_fresh = false;
                     break;
                 }
             }
             lambda *= 0.5;
         }
         if !accepted {
-            if near.is_some() && iterations == 1 {
+            if !jac_fresh {
                 // The borrowed Jacobian was not good enough here: build our own.
                 jac = None;
                 continue;

@@ -244,3 +244,23 @@ fn muscle_il6_rises_with_duration_while_inflammatory_markers_stay_put() {
         assert!(max_dev < 0.05, "{id} moves {:.1}% within 4 h of a moderate bout", 100.0 * max_dev);
     }
 }
+
+#[test]
+fn loose_tolerances_still_solve_and_agree() {
+    // Regression: diffsol's cumulative Newton-failure limit ended long loose-tolerance runs, and
+    // the steady-state search depended on the caller's tolerances.
+    let f = fixture();
+    let protocol = Protocol::preset("aerobic-3x").unwrap();
+    let schedule = protocol.schedule(&f.model, 12.0).unwrap();
+    let p = patient_values(&f.model, "depressed", &Default::default()).unwrap();
+    let j = f.model.output_index("hamd17").unwrap();
+    let mut ends = Vec::new();
+    for (rtol, atol) in [(1e-6, 1e-9), (1e-4, 1e-6)] {
+        let s = SolverSettings { rtol, atol, ..SolverSettings::default() };
+        let ss = steady_state(&f.model, &p, 0.0, f.model.equilibration_periods, &s).unwrap_or_else(|e| panic!("{e}"));
+        let mut rec = DenseRecorder::default();
+        simulate(&f.model, &ss.p, &ss.y, 0.0, &[2016.0], &schedule, &s, &mut rec).unwrap_or_else(|e| panic!("{e}"));
+        ends.push(rec.rows[0][j]);
+    }
+    assert!((ends[0] - ends[1]).abs() < 0.01, "hamd17 at 12 weeks: {ends:?}");
+}
