@@ -8,8 +8,8 @@ mod records;
 mod table;
 
 pub use atomic::write_atomically;
-pub use records::{read_records, write_records, Records};
 pub use plot::{Panel, Series, plot_panels};
+pub use records::{Records, read_records, write_records};
 pub use table::{Table, TableFormat, write_table};
 
 /// Why writing failed.

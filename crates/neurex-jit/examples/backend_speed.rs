@@ -5,7 +5,7 @@
 //! cargo run --release -p neurex-jit --example backend_speed [-- models/exercise_depression/model.toml]
 
 use neurex_model::{compile, load_with};
-use neurex_solve::{simulate, steady_state, DenseRecorder, InputChange, Schedule, SolverSettings};
+use neurex_solve::{DenseRecorder, InputChange, Schedule, SolverSettings, simulate, steady_state};
 use std::time::Instant;
 
 fn main() {
@@ -49,7 +49,11 @@ fn main() {
         }
         let ms = t.elapsed().as_secs_f64() * 1e3 / f64::from(reps);
         let (report, row) = last.expect("ran");
-        println!("{name:>12}: {ms:.1} ms per 12-week simulation ({} steps); last row checksum {:.12e}", report.steps, row.iter().sum::<f64>());
+        println!(
+            "{name:>12}: {ms:.1} ms per 12-week simulation ({} steps); last row checksum {:.12e}",
+            report.steps,
+            row.iter().sum::<f64>()
+        );
     }
     let t = Instant::now();
     steady_state(&native, &p, 0.0, interp.equilibration_periods, &settings).expect("steady state");

@@ -13,7 +13,7 @@
 //! every call, and the code is never freed while a [`NativeModel`] exists.
 
 use cranelift_codegen::ir::condcodes::FloatCC;
-use cranelift_codegen::ir::{types, AbiParam, FuncRef, InstBuilder, MemFlagsData, Signature, Value};
+use cranelift_codegen::ir::{AbiParam, FuncRef, InstBuilder, MemFlagsData, Signature, Value, types};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
@@ -99,8 +99,16 @@ pub fn compile_native(model: &CompiledModel) -> Result<NativeModel, JitError> {
     let jvp_ptr = module.get_finalized_function(jvp);
     // SAFETY: both functions were declared with the `Kernel` signature (f64 then four pointers,
     // system calling convention) and are finalised.
-    let (rhs, jvp) = unsafe { (std::mem::transmute::<*const u8, Kernel>(rhs_ptr), std::mem::transmute::<*const u8, Kernel>(jvp_ptr)) };
-    Ok(NativeModel { rhs, jvp, n_states: model.states.len(), n_values: model.values.len(), _module: Mutex::new(module) })
+    let (rhs, jvp) = unsafe {
+        (std::mem::transmute::<*const u8, Kernel>(rhs_ptr), std::mem::transmute::<*const u8, Kernel>(jvp_ptr))
+    };
+    Ok(NativeModel {
+        rhs,
+        jvp,
+        n_states: model.states.len(),
+        n_values: model.values.len(),
+        _module: Mutex::new(module),
+    })
 }
 
 extern "C" fn m_exp(x: f64) -> f64 {
@@ -504,7 +512,9 @@ fn build(module: &mut JITModule, name: &str, programs: &[&Program], dual: bool) 
                         };
                         stack.push(D { re, eps: None });
                     }
-                    Op::A(i) => stack.push(*a.get(&i).ok_or_else(|| JitError(format!("assigned value {i} read before set")))?),
+                    Op::A(i) => {
+                        stack.push(*a.get(&i).ok_or_else(|| JitError(format!("assigned value {i} read before set")))?)
+                    }
                     Op::R(i) => stack.push(*r.get(&i).ok_or_else(|| JitError(format!("rate {i} read before set")))?),
                     Op::Time => stack.push(D { re: t, eps: None }),
                     Op::Call1(f) => {

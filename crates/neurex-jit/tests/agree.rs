@@ -1,7 +1,7 @@
 //! Native code computes what the interpreter computes: the right-hand side to rounding, and the
 //! Jacobian-vector product to rounding.
 
-use neurex_model::{compile, parse_model_str, CompiledModel};
+use neurex_model::{CompiledModel, compile, parse_model_str};
 
 const MODEL: &str = r#"
 [model]
@@ -54,7 +54,12 @@ fn native_right_hand_side_and_jacobian_match_the_interpreter() {
             interp.rhs(t, y, &interp.p0, &mut d1, &mut ws);
             native.rhs(t, y, &native.p0, &mut d2, &mut ws);
             for i in 0..n {
-                assert!((d1[i] - d2[i]).abs() <= 1e-13 * d1[i].abs().max(1.0), "rhs {i} at state {k}, t {t}: {} vs {}", d1[i], d2[i]);
+                assert!(
+                    (d1[i] - d2[i]).abs() <= 1e-13 * d1[i].abs().max(1.0),
+                    "rhs {i} at state {k}, t {t}: {} vs {}",
+                    d1[i],
+                    d2[i]
+                );
             }
             for dir in 0..n {
                 let mut v = vec![0.0; n];
@@ -64,7 +69,12 @@ fn native_right_hand_side_and_jacobian_match_the_interpreter() {
                 interp.jvp(t, y, &interp.p0, &v, &mut j1, &mut ws);
                 native.jvp(t, y, &native.p0, &v, &mut j2, &mut ws);
                 for i in 0..n {
-                    assert!((j1[i] - j2[i]).abs() <= 1e-12 * j1[i].abs().max(1.0), "jvp {i} dir {dir}: {} vs {}", j1[i], j2[i]);
+                    assert!(
+                        (j1[i] - j2[i]).abs() <= 1e-12 * j1[i].abs().max(1.0),
+                        "jvp {i} dir {dir}: {} vs {}",
+                        j1[i],
+                        j2[i]
+                    );
                 }
             }
         }

@@ -247,7 +247,8 @@ fn diagnose_failure(model: &CompiledModel, t: f64, y: &[f64], p: &[f64], e: impl
             ),
         };
     }
-    let (worst, i) = y.iter().enumerate().map(|(i, v)| (v.abs(), i)).fold((0.0, 0), |a, b| if b.0 > a.0 { b } else { a });
+    let (worst, i) =
+        y.iter().enumerate().map(|(i, v)| (v.abs(), i)).fold((0.0, 0), |a, b| if b.0 > a.0 { b } else { a });
     let _ = worst;
     SolveError::Integrator { t, message: format!("{e} (largest state `{}` = {})", model.states[i].id, y[i]) }
 }

@@ -140,7 +140,8 @@ pub fn patient_values(
 ) -> Result<Vec<f64>, Error> {
     // A model without phenotypes (e.g. SBML) has only its values as written: the default
     // `depressed` then means `healthy` (those values); other names are errors.
-    let phenotype = if model.phenotype_ids().next().is_none() && phenotype == "depressed" { "healthy" } else { phenotype };
+    let phenotype =
+        if model.phenotype_ids().next().is_none() && phenotype == "depressed" { "healthy" } else { phenotype };
     let mut p = model.phenotype_values(phenotype).ok_or_else(|| Error::UnknownPhenotype {
         name: phenotype.to_string(),
         known: std::iter::once("healthy").chain(model.phenotype_ids()).collect::<Vec<_>>().join(", "),
