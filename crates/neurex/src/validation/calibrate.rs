@@ -89,7 +89,7 @@ pub fn calibrate(
             name: fp.id.clone(),
             hint: " (calibration parameter not in the model)".into(),
         })?;
-        if !(fp.bounds[0] < fp.bounds[1]) {
+        if fp.bounds[0] >= fp.bounds[1] || fp.bounds.iter().any(|b| !b.is_finite()) {
             return Err(Error::BadRequest(format!("calibration bounds of `{}` are empty", fp.id)));
         }
         start.push(model.p0[i]);

@@ -202,7 +202,7 @@ pub fn coupling_sign_problems(spec: &ModelSpec, model: &CompiledModel) -> Result
             Some(Sign::Positive) => 1.0,
             None => continue,
         };
-        if !(d * want > 0.0) {
+        if d.is_nan() || d * want <= 0.0 {
             out.push(format!("{} -> {}: declared {:?}, derivative {d:e}", c.from, c.to, c.sign));
         }
     }
