@@ -42,10 +42,10 @@ pub fn reference_model() -> Result<CompiledModel, Error> {
 /// more slowly; set `NEUREX_NO_JIT=1` to force the interpreter.
 pub fn compile_model(spec: &ModelSpec) -> Result<CompiledModel, Error> {
     let mut model = compile(spec)?;
-    if std::env::var_os("NEUREX_NO_JIT").is_none() {
-        if let Err(e) = neurex_jit::accelerate(&mut model) {
-            eprintln!("warning: {e}; using the interpreter");
-        }
+    if std::env::var_os("NEUREX_NO_JIT").is_none()
+        && let Err(e) = neurex_jit::accelerate(&mut model)
+    {
+        eprintln!("warning: {e}; using the interpreter");
     }
     Ok(model)
 }
