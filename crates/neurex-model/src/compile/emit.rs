@@ -347,6 +347,16 @@ impl<'s> Compiler<'s> {
             Expr::Call { name, args, at } => {
                 let args: Option<Vec<Expr>> = args.into_iter().map(|a| self.inline(a, site, depth)).collect();
                 let args = args?;
+                if name == "rateOf" && !self.functions.contains_key(&name) {
+                    if let [Expr::Sym { name: x, .. }] = args.as_slice()
+                        && let Some(e) = self.rate_of(x)
+                    {
+                        return self.inline(e, site, depth + 1);
+                    }
+                    let feature = "`rateOf` of an assigned variable or an expression".to_string();
+                    self.diag_math(site, at, DiagnosticKind::Unsupported { feature });
+                    return None;
+                }
                 if let Some((params, body)) = self.functions.get(&name).cloned() {
                     if params.len() != args.len() {
                         self.diag_math(
@@ -383,6 +393,40 @@ impl<'s> Compiler<'s> {
             }
             other => other,
         })
+    }
+
+    /// `rateOf(x)` as an expression: the rate rule of `x`; for a reaction species the sum of
+    /// stoichiometry Ã reaction rate (per compartment size for a concentration); 0 for a
+    /// value that only events change. `None` for an assigned variable.
+    fn rate_of(&self, x: &str) -> Option<Expr> {
+        if let Some((m, _)) = self.rate_rules.get(x) {
+            return parse_math(m).ok();
+        }
+        let info = self.names.get(x)?;
+        match info.slot {
+            Slot::Value(_) => Some(Expr::Num(0.0)),
+            Slot::Assigned(_) => None,
+            Slot::State(_) => {
+                let mut sum = Expr::Num(0.0);
+                for r in &self.spec.reactions {
+                    for (sr, sign) in r.reactants.iter().map(|s| (s, -1.0)).chain(r.products.iter().map(|s| (s, 1.0))) {
+                        if sr.species != x {
+                            continue;
+                        }
+                        if r.id.is_empty() {
+                            return None;
+                        }
+                        let stoich = sr.id.as_ref().map_or(Expr::Num(sr.stoichiometry), |id| Expr::sym(id.clone()));
+                        let term = Expr::bin(BinOp::Mul, stoich, Expr::sym(r.id.clone()));
+                        sum = Expr::bin(if sign < 0.0 { BinOp::Sub } else { BinOp::Add }, sum, term);
+                    }
+                }
+                Some(match &info.conc_in {
+                    Some(c) => Expr::bin(BinOp::Div, sum, Expr::sym(c.clone())),
+                    None => sum,
+                })
+            }
+        }
     }
 
     /// Names (of slots) an inlined expression reads, including compartments of concentrations.
@@ -657,7 +701,7 @@ impl<'s> Compiler<'s> {
                 let e = Expr::bin(BinOp::Div, xn.clone(), Expr::bin(BinOp::Add, kn, xn));
                 self.emit(&e, site, locals, prog)
             }
-            "rateOf" | "delay" => {
+            "delay" => {
                 self.diag_math(site, at, DiagnosticKind::Unsupported { feature: format!("`{name}` in expressions") });
                 false
             }
