@@ -1,17 +1,17 @@
 //! `neurex`: the command line. Parses arguments, calls the library, prints and writes results.
 //! No domain logic lives here.
 
+mod attribute;
 mod calibrate;
 mod check;
 mod explain;
 mod graph;
+mod plot_xy;
+mod prescribe;
 mod sbml;
+mod scan;
 mod simulate;
 mod trial;
-mod scan;
-mod attribute;
-mod prescribe;
-mod plot_xy;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -31,8 +31,6 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Check a model file: parse, compile, and verify every element's provenance.
     Check(check::CheckArgs),
-    /// SBML: export a model, check an SBML file, run the SBML Test Suite.
-    Sbml(sbml::SbmlArgs),
     /// Run an in-silico randomised trial over a virtual population.
     Trial(trial::TrialArgs),
     /// Dose-response scan over protocol fields (CSV and SVG).
@@ -41,6 +39,8 @@ enum Command {
     Attribute(attribute::AttributeArgs),
     /// Rank protocols for one patient from known baseline values.
     Prescribe(prescribe::PrescribeArgs),
+    /// SBML: export a model, check an SBML file, run the SBML Test Suite.
+    Sbml(sbml::SbmlArgs),
     /// Run every calibration target as a simulated experiment and compare with the published value.
     Validate(validate::ValidateArgs),
     /// Fit the declared parameters to the calibration targets (rerunnable; --write updates the model).
