@@ -488,10 +488,9 @@ fn trial_first_comparison(trial: &Trial<'_>) -> Option<(usize, usize)> {
     }
 }
 
-fn merged_values(
-    trial: &Trial<'_>,
-    options: &TrialOptions,
-    store: &dyn ChunkStore,
-) -> Result<Vec<Vec<(f64, Option<f64>)>>> {
+/// Per arm, each patient's (baseline, end) value of the primary outcome (end missing on drop-out).
+type ArmValues = Vec<Vec<(f64, Option<f64>)>>;
+
+fn merged_values(trial: &Trial<'_>, options: &TrialOptions, store: &dyn ChunkStore) -> Result<ArmValues> {
     Ok(trial.primary_values(options, store)?)
 }
