@@ -186,9 +186,42 @@ struct Gen<'a, 'b> {
     b: &'a mut FunctionBuilder<'b>,
     funcs: &'a HashMap<&'static str, FuncRef>,
     dual: bool,
+    /// Values that are literal constants of the program (for exponents known at compile time).
+    literals: HashMap<Value, f64>,
 }
 
 impl Gen<'_, '_> {
+    /// `x^n` for a literal integer `n`, by the binary powering that `f64::powi` (compiler-rt's
+    /// `__powidf2`) uses, so that results equal the interpreter's bit for bit.
+    fn powi(&mut self, x: Value, n: i32) -> Value {
+        let mut m = n.unsigned_abs();
+        let mut r: Option<Value> = None;
+        let mut base = x;
+        loop {
+            if m & 1 == 1 {
+                r = Some(match r {
+                    Some(acc) => self.b.ins().fmul(acc, base),
+                    None => base,
+                });
+            }
+            m >>= 1;
+            if m == 0 {
+                break;
+            }
+            base = self.b.ins().fmul(base, base);
+        }
+        let r = match r {
+            Some(r) => r,
+            None => self.k(1.0),
+        };
+        if n < 0 {
+            let one = self.k(1.0);
+            self.b.ins().fdiv(one, r)
+        } else {
+            r
+        }
+    }
+
     fn k(&mut self, x: f64) -> Value {
         self.b.ins().f64const(x)
     }
@@ -364,6 +397,24 @@ impl Gen<'_, '_> {
                 D { re, eps }
             }
             Fn2::Pow => {
+                // Small literal integer exponents (x^2, K^4, x^-1) are multiplied out inline.
+                if let Some(&e) = b.literals.get(&y.re)
+                    && e.fract() == 0.0
+                    && e.abs() <= 16.0
+                {
+                    let n = e as i32;
+                    let re = b.powi(x.re, n);
+                    let eps = if dual && x.eps.is_some() {
+                        // d(x^n) = n·x^(n−1)·x'
+                        let pm1 = if n == 0 { b.k(0.0) } else { b.powi(x.re, n - 1) };
+                        let nk = b.k(e);
+                        let s = b.b.ins().fmul(nk, pm1);
+                        b.scale_eps(x, s)
+                    } else {
+                        None
+                    };
+                    return D { re, eps };
+                }
                 let re = b.call("nx_pow", &[x.re, y.re]);
                 if !dual || (x.eps.is_none() && y.eps.is_none()) {
                     return D { re, eps: None };
@@ -472,7 +523,7 @@ fn build(module: &mut JITModule, name: &str, programs: &[&Program], dual: bool) 
         b.seal_block(entry);
         let params = b.block_params(entry).to_vec();
         let (t, y, p, v, out) = (params[0], params[1], params[2], params[3], params[4]);
-        let mut g = Gen { b: &mut b, funcs: &funcs, dual };
+        let mut g = Gen { b: &mut b, funcs: &funcs, dual, literals: HashMap::new() };
         let flags = MemFlagsData::trusted().with_readonly();
         let mut stack: Vec<D> = Vec::new();
         let mut a: HashMap<u32, D> = HashMap::new();
@@ -485,6 +536,7 @@ fn build(module: &mut JITModule, name: &str, programs: &[&Program], dual: bool) 
                 match *op {
                     Op::Const(c) => {
                         let re = g.k(c);
+                        g.literals.insert(re, c);
                         stack.push(D { re, eps: None });
                     }
                     Op::Y(i) => {

@@ -30,7 +30,7 @@ rate = "exp(-a) - ln(1 + b) * sqrt(b) + sin(a) * cos(b) - tan(0.1 * a) + abs(a -
 [[state]]
 id = "c"
 initial = 2.0
-rate = "a ^ n - b ^ q + c ^ a / 10 + log10(c) + log(2, c) + root(3, c) + floor(c) + atanh_like"
+rate = "a ^ n - b ^ q + c ^ a / 10 + a ^ 2 - b ^ 3 + c ^ -1 + (a + b) ^ 5 - c ^ 0 + b ^ 0.5 + log10(c) + log(2, c) + root(3, c) + floor(c) + atanh_like"
 [[variable]]
 id = "atanh_like"
 math = "atan(a) + asin(0.5 * b / (1 + b)) + acos(0.2) + sinh(0.1 * c) - cosh(0.1 * a) + tanh(b) + (a > b && b >= 0.1 || !(c == 2)) + factorial(3) - sec(a) + csc(1 + b) - cot(1 + c)"
