@@ -142,6 +142,16 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// "line L, column C: " for a TOML parse error in `text`, or "" if it has no position.
+pub fn toml_error_at(text: &str, e: &toml::de::Error) -> String {
+    e.span()
+        .map(|s| {
+            let (l, c) = line_col(text, s.start);
+            format!("line {l}, column {c}: ")
+        })
+        .unwrap_or_default()
+}
+
 /// The closest name in `candidates` to `name` by edit distance, if close enough.
 pub fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
     let mut best: Option<(usize, &str)> = None;

@@ -150,13 +150,7 @@ impl Protocol {
     /// Parse a protocol file's text; errors name the line and column.
     pub fn from_toml(source_name: &str, text: &str) -> Result<Protocol, Error> {
         let p: Protocol = toml::from_str(text).map_err(|e| {
-            let at = e
-                .span()
-                .map(|s| {
-                    let (l, c) = neurex_model::diagnostics::line_col(text, s.start);
-                    format!("line {l}, column {c}: ")
-                })
-                .unwrap_or_default();
+            let at = neurex_model::diagnostics::toml_error_at(text, &e);
             Error::Protocol { source_name: source_name.to_string(), message: format!("{at}{}", e.message().trim()) }
         })?;
         p.validate(source_name)?;
@@ -350,34 +344,29 @@ pub fn parse_intensity(text: &str, vo2max_ml_kg_min: f64) -> Result<f64, String>
             return Err(format!("{v} m/min is outside (0, 40] (rodent treadmill speeds)"));
         }
         let pts = [(0.0, 10.0), (15.0, 55.0), (25.0, 75.0), (40.0, 100.0)];
-        let mut out = 100.0;
-        for w in pts.windows(2) {
-            let ((x0, y0), (x1, y1)) = (w[0], w[1]);
-            if v <= x1 {
-                out = y0 + (y1 - y0) * (v - x0) / (x1 - x0);
-                break;
-            }
-        }
-        out / 100.0
+        interpolate(&pts, v) / 100.0
     } else if let Some(x) = lower.strip_prefix("rpe") {
         let v = num(x)?;
         if !(6.0..=20.0).contains(&v) {
             return Err(format!("RPE {v} is outside the Borg scale 6-20"));
         }
         let pts = [(6.0, 20.0), (9.0, 37.0), (12.0, 46.0), (14.0, 64.0), (18.0, 91.0), (20.0, 100.0)];
-        let mut out = 100.0;
-        for w in pts.windows(2) {
-            let ((x0, y0), (x1, y1)) = (w[0], w[1]);
-            if v <= x1 {
-                out = y0 + (y1 - y0) * (v - x0) / (x1 - x0);
-                break;
-            }
-        }
-        out / 100.0
+        interpolate(&pts, v) / 100.0
     } else {
         return Err("expected \"<x>% VO2max\", \"<x>% HRR\", \"<x> METs\", \"<x> m/min\" or \"RPE <x>\"".into());
     };
     Ok(frac)
+}
+
+/// Piecewise-linear interpolation through `pts` (x increasing); beyond the last point, its y.
+fn interpolate(pts: &[(f64, f64)], v: f64) -> f64 {
+    for w in pts.windows(2) {
+        let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+        if v <= x1 {
+            return y0 + (y1 - y0) * (v - x0) / (x1 - x0);
+        }
+    }
+    pts.last().map_or(f64::NAN, |p| p.1)
 }
 
 #[cfg(test)]

@@ -33,13 +33,7 @@ impl ValidationFile {
     /// Parse a validation file; errors name the line and column.
     pub fn parse(source_name: &str, text: &str) -> Result<ValidationFile, Error> {
         let f: ValidationFile = toml::from_str(text).map_err(|e| {
-            let at = e
-                .span()
-                .map(|s| {
-                    let (l, c) = neurex_model::diagnostics::line_col(text, s.start);
-                    format!("line {l}, column {c}: ")
-                })
-                .unwrap_or_default();
+            let at = neurex_model::diagnostics::toml_error_at(text, &e);
             Error::BadRequest(format!("{source_name}: {at}{}", e.message().trim()))
         })?;
         let mut seen = std::collections::HashSet::new();
