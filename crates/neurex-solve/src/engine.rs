@@ -247,10 +247,12 @@ fn diagnose_failure(model: &CompiledModel, t: f64, y: &[f64], p: &[f64], e: impl
             ),
         };
     }
-    let (worst, i) =
-        y.iter().enumerate().map(|(i, v)| (v.abs(), i)).fold((0.0, 0), |a, b| if b.0 > a.0 { b } else { a });
-    let _ = worst;
-    SolveError::Integrator { t, message: format!("{e} (largest state `{}` = {})", model.states[i].id, y[i]) }
+    match (0..y.len()).max_by(|&a, &b| y[a].abs().total_cmp(&y[b].abs())) {
+        Some(i) => {
+            SolveError::Integrator { t, message: format!("{e} (largest state `{}` = {})", model.states[i].id, y[i]) }
+        }
+        None => SolveError::Integrator { t, message: e.to_string() },
+    }
 }
 
 fn check_times(t0: f64, times: &[f64]) -> Result<(), SolveError> {
