@@ -34,12 +34,17 @@ fn err(e: impl std::fmt::Display) -> JitError {
 
 type Kernel = unsafe extern "C" fn(f64, *const f64, *const f64, *const f64, *mut f64);
 
-/// Compiled right-hand side and Jacobian-vector product of one model.
+/// Compiled right-hand side and Jacobian-vector product of one model, and where they compile,
+/// its root functions and outputs.
 pub struct NativeModel {
     rhs: Kernel,
     jvp: Kernel,
+    roots: Option<Kernel>,
+    observe: Option<Kernel>,
     n_states: usize,
     n_values: usize,
+    n_roots: usize,
+    n_outputs: usize,
     // Owns the executable memory; kept alive as long as the function pointers.
     _module: Mutex<JITModule>,
 }
@@ -68,6 +73,20 @@ impl NativeCode for NativeModel {
         // SAFETY: lengths checked above; see the crate docs.
         unsafe { (self.jvp)(t, y.as_ptr(), p.as_ptr(), v.as_ptr(), out.as_mut_ptr()) }
     }
+    fn roots(&self, t: f64, y: &[f64], p: &[f64], out: &mut [f64]) -> bool {
+        let Some(k) = self.roots else { return false };
+        assert!(y.len() >= self.n_states && p.len() >= self.n_values && out.len() >= self.n_roots);
+        // SAFETY: lengths checked above; see the crate docs.
+        unsafe { k(t, y.as_ptr(), p.as_ptr(), y.as_ptr(), out.as_mut_ptr()) }
+        true
+    }
+    fn observe(&self, t: f64, y: &[f64], p: &[f64], out: &mut [f64]) -> bool {
+        let Some(k) = self.observe else { return false };
+        assert!(y.len() >= self.n_states && p.len() >= self.n_values && out.len() >= self.n_outputs);
+        // SAFETY: lengths checked above; see the crate docs.
+        unsafe { k(t, y.as_ptr(), p.as_ptr(), y.as_ptr(), out.as_mut_ptr()) }
+        true
+    }
 }
 
 /// Compile `model`'s right-hand side to native code and attach it, so that
@@ -94,19 +113,26 @@ pub fn compile_native(model: &CompiledModel) -> Result<NativeModel, JitError> {
     let progs = model.programs();
     let rhs = build(&mut module, "neurex_rhs", &[progs.assignments, progs.rates], false)?;
     let jvp = build(&mut module, "neurex_jvp", &[progs.assignments, progs.rates], true)?;
+    // Roots and outputs are optional: a program the generator does not handle (one reading
+    // reaction rates, say) stays with the interpreter.
+    let roots = build(&mut module, "neurex_roots", &[progs.assignments, progs.roots], false).ok();
+    let observe = build(&mut module, "neurex_observe", &[progs.assignments, progs.outputs], false).ok();
     module.finalize_definitions().map_err(err)?;
-    let rhs_ptr = module.get_finalized_function(rhs);
-    let jvp_ptr = module.get_finalized_function(jvp);
-    // SAFETY: both functions were declared with the `Kernel` signature (f64 then four pointers,
-    // system calling convention) and are finalised.
-    let (rhs, jvp) = unsafe {
-        (std::mem::transmute::<*const u8, Kernel>(rhs_ptr), std::mem::transmute::<*const u8, Kernel>(jvp_ptr))
+    let kernel = |id: FuncId| {
+        let ptr = module.get_finalized_function(id);
+        // SAFETY: every function was declared with the `Kernel` signature (f64 then four
+        // pointers, system calling convention) and is finalised.
+        unsafe { std::mem::transmute::<*const u8, Kernel>(ptr) }
     };
     Ok(NativeModel {
-        rhs,
-        jvp,
+        rhs: kernel(rhs),
+        jvp: kernel(jvp),
+        roots: roots.map(kernel),
+        observe: observe.map(kernel),
         n_states: model.states.len(),
         n_values: model.values.len(),
+        n_roots: model.n_roots,
+        n_outputs: model.outputs.len(),
         _module: Mutex::new(module),
     })
 }
@@ -531,8 +557,9 @@ fn build(module: &mut JITModule, name: &str, programs: &[&Program], dual: bool) 
         let mut ys: HashMap<u32, D> = HashMap::new();
         let mut ps: HashMap<u32, Value> = HashMap::new();
         let pop = |s: &mut Vec<D>| s.pop().ok_or_else(|| JitError("stack underflow in a compiled program".into()));
-        for prog in programs {
-            for op in &prog.ops {
+        let live = live_statements(programs);
+        for (prog, live) in programs.iter().zip(&live) {
+            for (op, _) in prog.ops.iter().zip(live).filter(|(_, l)| **l) {
                 match *op {
                     Op::Const(c) => {
                         let re = g.k(c);
@@ -613,4 +640,60 @@ fn build(module: &mut JITModule, name: &str, programs: &[&Program], dual: bool) 
     module.define_function(id, &mut ctx).map_err(err)?;
     module.clear_context(&mut ctx);
     Ok(id)
+}
+
+/// For each instruction of `programs` (run in sequence), whether it contributes to a store into
+/// `out`, `y` or `p`. Programs are sequences of statements (an expression and its store); a
+/// statement storing an assigned value or a rate nothing later reads is dead. Dropping dead
+/// statements matters for root and output kernels, which read a few of the many assignment
+/// rules, and for calls into math functions, which the code generator cannot remove itself.
+fn live_statements(programs: &[&Program]) -> Vec<Vec<bool>> {
+    // Statement boundaries: a store that brings the stack back to empty.
+    let mut stmts: Vec<(usize, usize, usize)> = Vec::new(); // (program, start, end exclusive)
+    for (k, prog) in programs.iter().enumerate() {
+        let (mut depth, mut start) = (0i64, 0);
+        for (i, op) in prog.ops.iter().enumerate() {
+            depth += match op {
+                Op::Const(_) | Op::Y(_) | Op::P(_) | Op::A(_) | Op::R(_) | Op::Time => 1,
+                Op::Call1(_) => 0,
+                Op::Call2(_) => -1,
+                Op::Select => -2,
+                Op::StoreA(_) | Op::StoreR(_) | Op::StoreOut(_) | Op::StoreY(_) | Op::StoreP(_) => -1,
+            };
+            if depth == 0 {
+                stmts.push((k, start, i + 1));
+                start = i + 1;
+            }
+        }
+        if start < prog.ops.len() {
+            // A malformed tail: keep it, so the generator reports it.
+            stmts.push((k, start, prog.ops.len()));
+        }
+    }
+    let mut live: Vec<Vec<bool>> = programs.iter().map(|p| vec![false; p.ops.len()]).collect();
+    let (mut need_a, mut need_r) = (std::collections::HashSet::new(), std::collections::HashSet::new());
+    for &(k, start, end) in stmts.iter().rev() {
+        let ops = &programs[k].ops[start..end];
+        let keep = match ops.last() {
+            Some(Op::StoreA(i)) => need_a.contains(i),
+            Some(Op::StoreR(i)) => need_r.contains(i),
+            _ => true,
+        };
+        if !keep {
+            continue;
+        }
+        for op in ops {
+            match op {
+                Op::A(i) => {
+                    need_a.insert(*i);
+                }
+                Op::R(i) => {
+                    need_r.insert(*i);
+                }
+                _ => {}
+            }
+        }
+        live[k][start..end].fill(true);
+    }
+    live
 }

@@ -80,3 +80,34 @@ fn native_right_hand_side_and_jacobian_match_the_interpreter() {
         }
     }
 }
+
+#[test]
+fn native_roots_and_outputs_match_the_interpreter() {
+    use neurex_model::NativeCode;
+    let interp = model();
+    assert!(interp.n_roots >= 2, "the test model has piecewise conditions");
+    let code = neurex_jit::compile_native(&interp).unwrap();
+    let mut ws = interp.workspace();
+    let p = &interp.p0;
+    for y in [[1.2, 0.8, 2.0], [0.3, 2.5, 0.7], [0.9, 0.9, 3.1]] {
+        for t in [0.0, 2.0, 4.0] {
+            let (mut r1, mut r2) = (vec![0.0; interp.n_roots], vec![f64::NAN; interp.n_roots]);
+            interp.roots(t, &y, p, &mut r1, &mut ws);
+            assert!(code.roots(t, &y, p, &mut r2), "the root functions compile");
+            assert_eq!(r1, r2, "roots at {y:?}, t {t}");
+            let m = interp.outputs.len();
+            let (mut o1, mut o2) = (vec![0.0; m], vec![f64::NAN; m]);
+            interp.observe(t, &y, p, &mut o1, &mut ws);
+            assert!(code.observe(t, &y, p, &mut o2), "the outputs compile");
+            for i in 0..m {
+                assert!(
+                    (o1[i] - o2[i]).abs() <= 1e-13 * o1[i].abs().max(1.0),
+                    "output `{}`: {} vs {}",
+                    interp.outputs[i].id,
+                    o1[i],
+                    o2[i]
+                );
+            }
+        }
+    }
+}

@@ -3,10 +3,11 @@
 //! changes the right-hand side or the state, so that no BDF history crosses a discontinuity.
 
 use crate::events::EventState;
+use crate::lu::DenseLu;
 use crate::recorder::Recorder;
 use crate::schedule::Schedule;
 use crate::settings::{SolveError, SolveReport, SolverSettings};
-use diffsol::{FaerLU, FaerMat, OdeBuilder, OdeSolverMethod, OdeSolverStopReason, Vector};
+use diffsol::{FaerMat, OdeBuilder, OdeSolverMethod, OdeSolverStopReason, Vector};
 use neurex_model::{CompiledModel, Workspace};
 use std::cell::RefCell;
 
@@ -168,13 +169,13 @@ pub fn simulate(
             s.y0.copy_from_slice(&y);
         }
         problem.t0 = t;
-        let mut solver = problem.bdf::<FaerLU<f64>>().map_err(|e| integrator_error(t, e))?;
+        let mut solver = problem.bdf::<DenseLu>().map_err(|e| integrator_error(t, e))?;
         report.restarts += 1;
         let seg_start = t;
         if next_stop > t {
             solver.set_stop_time(next_stop).map_err(|e| integrator_error(t, e))?;
         }
-        loop {
+        let segment = loop {
             if report.steps >= settings.max_steps {
                 return Err(SolveError::TooManySteps { t: solver.state().t, max_steps: settings.max_steps });
             }
@@ -195,7 +196,7 @@ pub fn simulate(
                     emit_until!(solver, next_stop, false);
                     y = solver.state().y.clone_as_vec();
                     t = next_stop;
-                    break;
+                    break solver.get_statistics().clone();
                 }
                 OdeSolverStopReason::RootFound(tr, idx) => {
                     report.roots_found += 1;
@@ -209,18 +210,21 @@ pub fn simulate(
                         y = solver.interpolate(tr).map_err(|e| integrator_error(tr, e))?.clone_as_vec();
                         t = tr;
                         probe = Some((t_probe, y_probe));
-                        break;
+                        break solver.get_statistics().clone();
                     }
                     // A crossing that changes nothing: keep stepping.
                     emit_until!(solver, tc.min(next_stop), tc < next_stop - tol(next_stop));
                     if tc >= next_stop - tol(next_stop) {
                         y = solver.interpolate(next_stop).map_err(|e| integrator_error(tc, e))?.clone_as_vec();
                         t = next_stop;
-                        break;
+                        break solver.get_statistics().clone();
                     }
                 }
             }
-        }
+        };
+        report.factorisations += segment.number_of_linear_solver_setups;
+        report.newton_iterations += segment.number_of_nonlinear_solver_iterations;
+        report.error_test_failures += segment.number_of_error_test_failures;
     }
     let s = shared.borrow();
     report.rhs_evaluations = s.rhs;

@@ -19,6 +19,7 @@ pub(crate) struct EventState {
     pending: Vec<Queued>,
     seq: u64,
     out: Vec<f64>,
+    now: Vec<bool>,
 }
 
 fn eval1(
@@ -42,6 +43,7 @@ impl EventState {
             pending: Vec::new(),
             seq: 0,
             out: vec![0.0; n_out],
+            now: Vec::new(),
         }
     }
 
@@ -59,11 +61,8 @@ impl EventState {
         p: &[f64],
         ws: &mut Workspace,
     ) -> bool {
-        model
-            .events
-            .iter()
-            .enumerate()
-            .any(|(i, ev)| (eval1(model, &ev.trigger, t, y, p, ws, &mut self.out) != 0.0) != self.prev[i])
+        model.event_triggers(t, y, p, &mut self.now, ws);
+        self.now.iter().zip(&self.prev).any(|(now, prev)| now != prev)
     }
 
     /// True if any event has a trigger at all.
@@ -93,11 +92,13 @@ impl EventState {
         let mut probe = probe;
         let due_tol = 1e-12 * t.abs().max(1.0);
         loop {
+            // All triggers at one point: nothing changes y or p until an event executes below.
+            match probe {
+                Some((tp, yp)) => model.event_triggers(tp, yp, p, &mut self.now, ws),
+                None => model.event_triggers(t, y, p, &mut self.now, ws),
+            }
             for (i, ev) in model.events.iter().enumerate() {
-                let now = match probe {
-                    Some((tp, yp)) => eval1(model, &ev.trigger, tp, yp, p, ws, &mut self.out) != 0.0,
-                    None => eval1(model, &ev.trigger, t, y, p, ws, &mut self.out) != 0.0,
-                };
+                let now = self.now[i];
                 if !self.prev[i] && now {
                     let delay = match &ev.delay {
                         Some(d) => eval1(model, d, t, y, p, ws, &mut self.out),

@@ -6,6 +6,7 @@
 
 mod engine;
 mod events;
+mod lu;
 mod recorder;
 mod schedule;
 mod settings;

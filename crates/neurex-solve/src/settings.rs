@@ -51,6 +51,12 @@ pub struct SolveReport {
     pub rhs_evaluations: usize,
     /// Jacobian-vector products.
     pub jacobian_products: usize,
+    /// LU factorisations of the Newton matrix.
+    pub factorisations: usize,
+    /// Newton iterations (one linear solve each).
+    pub newton_iterations: usize,
+    /// Steps rejected by the local error test.
+    pub error_test_failures: usize,
 }
 
 /// Why a solve failed.

@@ -44,26 +44,26 @@ fn main() {
     let j = model.output_index(&readout).unwrap_or_else(|| panic!("no output `{readout}`"));
     let times: Vec<f64> = (0..points).map(|k| end * k as f64 / (points - 1) as f64).collect();
 
-    let run = |p: &mut Vec<f64>| -> Result<(Vec<f64>, usize), String> {
+    let run = |p: &mut Vec<f64>| -> Result<(Vec<f64>, neurex::solve::SolveReport), String> {
         let mut ws = model.workspace();
         let y0 = model.initial_state(0.0, p, &mut ws);
         let mut rec = Keep { rows: Vec::with_capacity(points) };
         let (rep, _) = simulate(&model, p, &y0, 0.0, &times, &Schedule::empty(), &settings, &mut rec)
             .map_err(|e| e.to_string())?;
-        Ok((rec.rows.iter().map(|r| r[j]).collect(), rep.rhs_evaluations))
+        Ok((rec.rows.iter().map(|r| r[j]).collect(), rep))
     };
 
     // One simulation: median of repeats.
     let mut walls = Vec::new();
     let mut series = Vec::new();
-    let mut rhs = 0;
+    let mut report = neurex::solve::SolveReport::default();
     for _ in 0..repeats.max(1) {
         let mut p = model.p0.clone();
         let t = Instant::now();
         let (s, r) = run(&mut p).expect("nominal simulation");
         walls.push(t.elapsed().as_secs_f64());
         series = s;
-        rhs = r;
+        report = r;
     }
     walls.sort_by(f64::total_cmp);
     let median = walls[walls.len() / 2];
@@ -73,7 +73,8 @@ fn main() {
         "load_s": load_s,
         "single_median_s": median,
         "single_min_s": walls[0],
-        "rhs_evaluations": rhs,
+        "rhs_evaluations": report.rhs_evaluations,
+        "report": report,
         "readout_series": series,
     });
 

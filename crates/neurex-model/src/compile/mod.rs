@@ -137,6 +137,14 @@ pub trait NativeCode: Send + Sync + std::fmt::Debug {
     fn rhs(&self, t: f64, y: &[f64], p: &[f64], dy: &mut [f64]);
     /// `out = (∂f/∂y) v`.
     fn jvp(&self, t: f64, y: &[f64], p: &[f64], v: &[f64], out: &mut [f64]);
+    /// Root functions into `out`; `false` if they have no native code (the interpreter runs).
+    fn roots(&self, _t: f64, _y: &[f64], _p: &[f64], _out: &mut [f64]) -> bool {
+        false
+    }
+    /// Output values into `out`; `false` if they have no native code (the interpreter runs).
+    fn observe(&self, _t: f64, _y: &[f64], _p: &[f64], _out: &mut [f64]) -> bool {
+        false
+    }
 }
 
 /// The programs of a compiled model, for code generators.
@@ -146,6 +154,10 @@ pub struct Programs<'a> {
     pub assignments: &'a Program,
     /// Computes reaction rates (`StoreR`) and derivatives (`StoreOut`), after `assignments`.
     pub rates: &'a Program,
+    /// Computes the root functions (`StoreOut`), after `assignments`.
+    pub roots: &'a Program,
+    /// Computes the outputs (`StoreOut`), after `assignments`.
+    pub outputs: &'a Program,
 }
 
 /// Reusable scratch for one thread evaluating a model.
@@ -213,7 +225,12 @@ impl CompiledModel {
 
     /// The programs, for code generators.
     pub fn programs(&self) -> Programs<'_> {
-        Programs { assignments: &self.assign_prog, rates: &self.rate_prog }
+        Programs {
+            assignments: &self.assign_prog,
+            rates: &self.rate_prog,
+            roots: &self.root_prog,
+            outputs: &self.output_prog,
+        }
     }
 
     /// Use native code for the right-hand side and Jacobian-vector products.
@@ -258,12 +275,35 @@ impl CompiledModel {
     /// Root functions (one per relational atom); an event or discontinuity lies where one
     /// changes sign.
     pub fn roots(&self, t: f64, y: &[f64], p: &[f64], out: &mut [f64], ws: &mut Workspace) {
+        if let Some(n) = &self.native
+            && n.roots(t, y, p, out)
+        {
+            return;
+        }
         self.with_assigned(t, y, p, ws, |m, env, s| run(&m.root_prog, env, s, out));
     }
 
     /// Values of all output variables (`self.outputs`).
     pub fn observe(&self, t: f64, y: &[f64], p: &[f64], out: &mut [f64], ws: &mut Workspace) {
+        if let Some(n) = &self.native
+            && n.observe(t, y, p, out)
+        {
+            return;
+        }
         self.with_assigned(t, y, p, ws, |m, env, s| run(&m.output_prog, env, s, out));
+    }
+
+    /// Every event's trigger at `(t, y, p)` into `out` (the assignment rules are evaluated once
+    /// for all of them).
+    pub fn event_triggers(&self, t: f64, y: &[f64], p: &[f64], out: &mut Vec<bool>, ws: &mut Workspace) {
+        out.clear();
+        self.with_assigned(t, y, p, ws, |m, env, s| {
+            let mut value = [0.0];
+            for ev in &m.events {
+                run(&ev.trigger, env, s, &mut value);
+                out.push(value[0] != 0.0);
+            }
+        });
     }
 
     /// Run an event's trigger, delay, priority or assignments program at `(t, y, p)`.
