@@ -32,7 +32,7 @@ pub struct AttributeArgs {
 /// Run `neurex attribute`.
 pub fn run(args: &AttributeArgs) -> Result<()> {
     let spec = neurex::reference_spec()?;
-    let model = neurex::model::compile(&spec).map_err(neurex::Error::from)?;
+    let model = neurex::compile_model(&spec)?;
     let study = AttributionSpec {
         protocol: ExerciseRef::Named(args.protocol.clone()),
         patients: args.patients,

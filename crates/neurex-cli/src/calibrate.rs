@@ -47,7 +47,7 @@ pub fn run(args: &CalibrateArgs) -> Result<()> {
         eprintln!("{} not found: calibrating the built-in reference model", entry.display());
         neurex::reference_spec()?
     };
-    let model = neurex::model::compile(&spec)?;
+    let model = neurex::compile_model(&spec)?;
     let opts = CalibrateOptions {
         max_evaluations: args.max_evaluations,
         run: RunOptions { threads: args.threads.max(1), ..RunOptions::default() },

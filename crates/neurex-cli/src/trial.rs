@@ -319,7 +319,7 @@ pub fn run(args: &TrialArgs) -> Result<()> {
     }
     let design = load_design(&args.design)?;
     let spec = neurex::resolve_model(&design.model)?;
-    let model = neurex::model::compile(&spec).map_err(neurex::Error::from)?;
+    let model = neurex::compile_model(&spec)?;
     let protocols = Protocols;
     let trial = Trial::new(&model, design.clone(), &protocols)?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?.unwrap_or((1, 1));

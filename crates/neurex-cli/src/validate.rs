@@ -49,7 +49,7 @@ fn load(args: &ValidateArgs) -> Result<ValidationFile> {
 pub fn run(args: &ValidateArgs) -> Result<()> {
     let file = load(args)?;
     let spec = neurex::resolve_model(&args.model)?;
-    let model = neurex::model::compile(&spec)?;
+    let model = neurex::compile_model(&spec)?;
     let targets: Vec<_> = file
         .targets
         .iter()
