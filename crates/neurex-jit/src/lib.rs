@@ -39,6 +39,7 @@ type Kernel = unsafe extern "C" fn(f64, *const f64, *const f64, *const f64, *mut
 pub struct NativeModel {
     rhs: Kernel,
     jvp: Kernel,
+    jacobian: Option<Kernel>,
     roots: Option<Kernel>,
     observe: Option<Kernel>,
     n_states: usize,
@@ -72,6 +73,15 @@ impl NativeCode for NativeModel {
         assert!(p.len() >= self.n_values);
         // SAFETY: lengths checked above; see the crate docs.
         unsafe { (self.jvp)(t, y.as_ptr(), p.as_ptr(), v.as_ptr(), out.as_mut_ptr()) }
+    }
+    fn jacobian(&self, t: f64, y: &[f64], p: &[f64], out: &mut [f64]) -> bool {
+        let Some(k) = self.jacobian else { return false };
+        let n = self.n_states;
+        assert!(y.len() >= n && p.len() >= self.n_values && out.len() >= n * n);
+        out[..n * n].fill(0.0);
+        // SAFETY: lengths checked above; see the crate docs.
+        unsafe { k(t, y.as_ptr(), p.as_ptr(), y.as_ptr(), out.as_mut_ptr()) }
+        true
     }
     fn roots(&self, t: f64, y: &[f64], p: &[f64], out: &mut [f64]) -> bool {
         let Some(k) = self.roots else { return false };
@@ -111,12 +121,15 @@ pub fn compile_native(model: &CompiledModel) -> Result<NativeModel, JitError> {
     }
     let mut module = JITModule::new(jb);
     let progs = model.programs();
-    let rhs = build(&mut module, "neurex_rhs", &[progs.assignments, progs.rates], false)?;
-    let jvp = build(&mut module, "neurex_jvp", &[progs.assignments, progs.rates], true)?;
+    let rhs_progs = [progs.assignments, progs.rates];
+    let rhs = build(&mut module, "neurex_rhs", &rhs_progs, Mode::Value)?;
+    let jvp = build(&mut module, "neurex_jvp", &rhs_progs, Mode::Jvp)?;
+    let n = u32::try_from(model.states.len()).map_err(err)?;
+    let jacobian = build(&mut module, "neurex_jacobian", &rhs_progs, Mode::Jacobian(n)).ok();
     // Roots and outputs are optional: a program the generator does not handle (one reading
     // reaction rates, say) stays with the interpreter.
-    let roots = build(&mut module, "neurex_roots", &[progs.assignments, progs.roots], false).ok();
-    let observe = build(&mut module, "neurex_observe", &[progs.assignments, progs.outputs], false).ok();
+    let roots = build(&mut module, "neurex_roots", &[progs.assignments, progs.roots], Mode::Value).ok();
+    let observe = build(&mut module, "neurex_observe", &[progs.assignments, progs.outputs], Mode::Value).ok();
     module.finalize_definitions().map_err(err)?;
     let kernel = |id: FuncId| {
         let ptr = module.get_finalized_function(id);
@@ -127,6 +140,7 @@ pub fn compile_native(model: &CompiledModel) -> Result<NativeModel, JitError> {
     Ok(NativeModel {
         rhs: kernel(rhs),
         jvp: kernel(jvp),
+        jacobian: jacobian.map(kernel),
         roots: roots.map(kernel),
         observe: observe.map(kernel),
         n_states: model.states.len(),
@@ -201,17 +215,39 @@ const MATH1: [(&str, extern "C" fn(f64) -> f64); 13] = [
 ];
 const MATH2: [(&str, extern "C" fn(f64, f64) -> f64); 1] = [("nx_pow", m_pow)];
 
-/// A value and its tangent (`None` when known to be zero).
-#[derive(Clone, Copy)]
+/// What a generated function computes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Values only: `out[i]` is what the program stores.
+    Value,
+    /// One directional derivative: `out[i]` is the tangent along `v`.
+    Jvp,
+    /// The whole Jacobian of the stores with respect to the `n` states, column-major into
+    /// `out[c·n + i]`; only structurally non-zero entries are written (the caller zeroes).
+    Jacobian(u32),
+}
+
+/// Non-zero tangent components of a value, by direction (a state index, or 0 for a
+/// directional derivative), sorted by direction. Directions missing are exactly zero, so no
+/// code is generated for them: parameters, constants and time have none.
+type Tan = Vec<(u32, Value)>;
+
+/// A value and its tangent.
+#[derive(Clone)]
 struct D {
     re: Value,
-    eps: Option<Value>,
+    eps: Tan,
+}
+
+impl D {
+    fn constant(re: Value) -> Self {
+        D { re, eps: Vec::new() }
+    }
 }
 
 struct Gen<'a, 'b> {
     b: &'a mut FunctionBuilder<'b>,
     funcs: &'a HashMap<&'static str, FuncRef>,
-    dual: bool,
     /// Values that are literal constants of the program (for exponents known at compile time).
     literals: HashMap<Value, f64>,
 }
@@ -262,33 +298,72 @@ impl Gen<'_, '_> {
     }
     fn boolean(&mut self, c: Value) -> D {
         let (one, zero) = (self.k(1.0), self.k(0.0));
-        D { re: self.b.ins().select(c, one, zero), eps: None }
+        D::constant(self.b.ins().select(c, one, zero))
     }
-    fn eps_or_zero(&mut self, d: D) -> Value {
-        match d.eps {
-            Some(e) => e,
-            None => self.k(0.0),
+    /// Every component times `scale`.
+    fn scale(&mut self, t: &Tan, scale: Value) -> Tan {
+        t.iter().map(|&(i, e)| (i, self.b.ins().fmul(e, scale))).collect()
+    }
+    /// Every component divided by `d`.
+    fn div_each(&mut self, t: &Tan, d: Value) -> Tan {
+        t.iter().map(|&(i, e)| (i, self.b.ins().fdiv(e, d))).collect()
+    }
+    fn neg(&mut self, t: &Tan) -> Tan {
+        t.iter().map(|&(i, e)| (i, self.b.ins().fneg(e))).collect()
+    }
+    /// Componentwise `a + b` (a component missing from one side is taken as is).
+    fn add(&mut self, a: &Tan, b: &Tan) -> Tan {
+        self.merge(a, b, |g, x, y| g.b.ins().fadd(x, y), |_, x| x, |_, y| y)
+    }
+    fn merge(
+        &mut self,
+        a: &Tan,
+        b: &Tan,
+        both: impl Fn(&mut Self, Value, Value) -> Value,
+        only_a: impl Fn(&mut Self, Value) -> Value,
+        only_b: impl Fn(&mut Self, Value) -> Value,
+    ) -> Tan {
+        let (mut i, mut j) = (0, 0);
+        let mut out = Vec::with_capacity(a.len().max(b.len()));
+        while i < a.len() || j < b.len() {
+            match (a.get(i), b.get(j)) {
+                (Some(&(ia, x)), Some(&(ib, y))) if ia == ib => {
+                    out.push((ia, both(self, x, y)));
+                    i += 1;
+                    j += 1;
+                }
+                (Some(&(ia, x)), Some(&(ib, _))) if ia < ib => {
+                    out.push((ia, only_a(self, x)));
+                    i += 1;
+                }
+                (Some(&(ia, x)), None) => {
+                    out.push((ia, only_a(self, x)));
+                    i += 1;
+                }
+                (_, Some(&(ib, y))) => {
+                    out.push((ib, only_b(self, y)));
+                    j += 1;
+                }
+                (None, None) => unreachable!("loop condition"),
+            }
         }
+        out
     }
-    /// `scale · d.eps`, or `None` if d has no tangent.
-    fn scale_eps(&mut self, d: D, scale: Value) -> Option<Value> {
-        d.eps.map(|e| self.b.ins().fmul(e, scale))
-    }
-    fn add_eps(&mut self, a: Option<Value>, b: Option<Value>) -> Option<Value> {
-        match (a, b) {
-            (Some(x), Some(y)) => Some(self.b.ins().fadd(x, y)),
-            (x, None) => x,
-            (None, y) => y,
-        }
-    }
-    fn select(&mut self, c: Value, t: D, e: D) -> D {
+    fn select(&mut self, c: Value, t: &D, e: &D) -> D {
         let re = self.b.ins().select(c, t.re, e.re);
-        let eps = if !self.dual || (t.eps.is_none() && e.eps.is_none()) {
-            None
-        } else {
-            let (te, ee) = (self.eps_or_zero(t), self.eps_or_zero(e));
-            Some(self.b.ins().select(c, te, ee))
-        };
+        let eps = self.merge(
+            &t.eps,
+            &e.eps,
+            |g, x, y| g.b.ins().select(c, x, y),
+            |g, x| {
+                let z = g.k(0.0);
+                g.b.ins().select(c, x, z)
+            },
+            |g, y| {
+                let z = g.k(0.0);
+                g.b.ins().select(c, z, y)
+            },
+        );
         D { re, eps }
     }
 
@@ -297,32 +372,32 @@ impl Gen<'_, '_> {
         match f {
             Fn1::Neg => {
                 let re = b.b.ins().fneg(x.re);
-                D { re, eps: x.eps.map(|e| b.b.ins().fneg(e)) }
+                D { re, eps: b.neg(&x.eps) }
             }
             Fn1::Not => {
                 let t = b.truth(x.re);
                 let (one, zero) = (b.k(1.0), b.k(0.0));
-                D { re: b.b.ins().select(t, zero, one), eps: None }
+                D::constant(b.b.ins().select(t, zero, one))
             }
             Fn1::Abs => {
                 let z = b.k(0.0);
                 let neg = b.b.ins().fcmp(FloatCC::LessThan, x.re, z);
-                let n = b.op1(Fn1::Neg, x);
-                b.select(neg, n, x)
+                let n = b.op1(Fn1::Neg, x.clone());
+                b.select(neg, &n, &x)
             }
-            Fn1::Floor => D { re: b.b.ins().floor(x.re), eps: None },
-            Fn1::Ceil => D { re: b.b.ins().ceil(x.re), eps: None },
-            Fn1::Factorial => D { re: b.call("nx_factorial", &[x.re]), eps: None },
+            Fn1::Floor => D::constant(b.b.ins().floor(x.re)),
+            Fn1::Ceil => D::constant(b.b.ins().ceil(x.re)),
+            Fn1::Factorial => D::constant(b.call("nx_factorial", &[x.re])),
             Fn1::Sqrt => {
                 let re = b.b.ins().sqrt(x.re);
-                let eps = if x.eps.is_some() {
+                let eps = if x.eps.is_empty() {
+                    Vec::new()
+                } else {
                     let two = b.k(2.0);
                     let den = b.b.ins().fmul(two, re);
                     let one = b.k(1.0);
                     let s = b.b.ins().fdiv(one, den);
-                    b.scale_eps(x, s)
-                } else {
-                    None
+                    b.scale(&x.eps, s)
                 };
                 D { re, eps }
             }
@@ -342,8 +417,8 @@ impl Gen<'_, '_> {
                     _ => "nx_tanh",
                 };
                 let re = b.call(name, &[x.re]);
-                if x.eps.is_none() {
-                    return D { re, eps: None };
+                if x.eps.is_empty() {
+                    return D::constant(re);
                 }
                 let one = b.k(1.0);
                 // Derivative of f at x.
@@ -384,43 +459,35 @@ impl Gen<'_, '_> {
                         b.b.ins().fsub(one, t2)
                     }
                 };
-                D { re, eps: b.scale_eps(x, d) }
+                D { re, eps: b.scale(&x.eps, d) }
             }
         }
     }
 
     fn op2(&mut self, f: Fn2, x: D, y: D) -> D {
-        let dual = self.dual;
         let b = &mut *self;
         match f {
-            Fn2::Add => D { re: b.b.ins().fadd(x.re, y.re), eps: b.add_eps(x.eps, y.eps) },
+            Fn2::Add => {
+                let re = b.b.ins().fadd(x.re, y.re);
+                D { re, eps: b.add(&x.eps, &y.eps) }
+            }
             Fn2::Sub => {
-                let ny = y.eps.map(|e| b.b.ins().fneg(e));
-                D { re: b.b.ins().fsub(x.re, y.re), eps: b.add_eps(x.eps, ny) }
+                let ny = b.neg(&y.eps);
+                let re = b.b.ins().fsub(x.re, y.re);
+                D { re, eps: b.add(&x.eps, &ny) }
             }
             Fn2::Mul => {
                 let re = b.b.ins().fmul(x.re, y.re);
-                let e1 = b.scale_eps(x, y.re);
-                let e2 = b.scale_eps(y, x.re);
-                D { re, eps: b.add_eps(e1, e2) }
+                let e1 = b.scale(&x.eps, y.re);
+                let e2 = b.scale(&y.eps, x.re);
+                D { re, eps: b.add(&e1, &e2) }
             }
             Fn2::Div => {
                 let re = b.b.ins().fdiv(x.re, y.re);
                 // (x' − q·y') / y
-                let eps = if x.eps.is_none() && y.eps.is_none() {
-                    None
-                } else {
-                    let xe = b.eps_or_zero(x);
-                    let num = match y.eps {
-                        Some(ye) => {
-                            let qy = b.b.ins().fmul(re, ye);
-                            b.b.ins().fsub(xe, qy)
-                        }
-                        None => xe,
-                    };
-                    Some(b.b.ins().fdiv(num, y.re))
-                };
-                D { re, eps }
+                let qy = b.scale(&y.eps, re);
+                let num = b.merge(&x.eps, &qy, |g, a, c| g.b.ins().fsub(a, c), |_, a| a, |g, c| g.b.ins().fneg(c));
+                D { re, eps: b.div_each(&num, y.re) }
             }
             Fn2::Pow => {
                 // Small literal integer exponents (x^2, K^4, x^-1) are multiplied out inline.
@@ -430,24 +497,24 @@ impl Gen<'_, '_> {
                 {
                     let n = e as i32;
                     let re = b.powi(x.re, n);
-                    let eps = if dual && x.eps.is_some() {
+                    let eps = if x.eps.is_empty() {
+                        Vec::new()
+                    } else {
                         // d(x^n) = n·x^(n−1)·x'
                         let pm1 = if n == 0 { b.k(0.0) } else { b.powi(x.re, n - 1) };
                         let nk = b.k(e);
                         let s = b.b.ins().fmul(nk, pm1);
-                        b.scale_eps(x, s)
-                    } else {
-                        None
+                        b.scale(&x.eps, s)
                     };
                     return D { re, eps };
                 }
                 let re = b.call("nx_pow", &[x.re, y.re]);
-                if !dual || (x.eps.is_none() && y.eps.is_none()) {
-                    return D { re, eps: None };
+                if x.eps.is_empty() && y.eps.is_empty() {
+                    return D::constant(re);
                 }
                 // d(x^y) = y·x^(y−1)·x' + x^y·ln(x)·y'
-                let mut eps = None;
-                if x.eps.is_some() {
+                let mut eps = Vec::new();
+                if !x.eps.is_empty() {
                     // y·x^(y−1) = y·(x^y)/x, reusing x^y; at x = 0 the limit is 0 (y > 1), 1
                     // (y = 1) or ∞ (y < 1).
                     let (zero, one, inf) = (b.k(0.0), b.k(1.0), b.k(f64::INFINITY));
@@ -459,13 +526,13 @@ impl Gen<'_, '_> {
                     let at_zero = b.b.ins().select(gt1, zero, at_zero_lt);
                     let is_zero = b.b.ins().fcmp(FloatCC::Equal, x.re, zero);
                     let s = b.b.ins().select(is_zero, at_zero, general);
-                    eps = b.scale_eps(x, s);
+                    eps = b.scale(&x.eps, s);
                 }
-                if y.eps.is_some() {
+                if !y.eps.is_empty() {
                     let l = b.call("nx_ln", &[x.re]);
                     let s = b.b.ins().fmul(re, l);
-                    let e = b.scale_eps(y, s);
-                    eps = b.add_eps(eps, e);
+                    let e = b.scale(&y.eps, s);
+                    eps = b.add(&eps, &e);
                 }
                 D { re, eps }
             }
@@ -474,7 +541,7 @@ impl Gen<'_, '_> {
                 let c1 = b.b.ins().fcmp(cc, y.re, x.re);
                 let c2 = b.b.ins().fcmp(FloatCC::Unordered, x.re, x.re);
                 let c = b.b.ins().bor(c1, c2);
-                b.select(c, y, x)
+                b.select(c, &y, &x)
             }
             Fn2::Lt | Fn2::Le | Fn2::Gt | Fn2::Ge | Fn2::Eq | Fn2::Ne => {
                 let cc = match f {
@@ -505,7 +572,7 @@ impl Gen<'_, '_> {
             }
             Fn2::Root => {
                 // root(x, y) = y^(1/x)
-                let one = D { re: b.k(1.0), eps: None };
+                let one = D::constant(b.k(1.0));
                 let inv = b.op2(Fn2::Div, one, x);
                 b.op2(Fn2::Pow, y, inv)
             }
@@ -513,7 +580,7 @@ impl Gen<'_, '_> {
     }
 }
 
-fn build(module: &mut JITModule, name: &str, programs: &[&Program], dual: bool) -> Result<FuncId, JitError> {
+fn build(module: &mut JITModule, name: &str, programs: &[&Program], mode: Mode) -> Result<FuncId, JitError> {
     let frontend = module.target_config();
     let ptr = frontend.pointer_type();
     let mut sig = Signature::new(module.target_config().default_call_conv);
@@ -549,7 +616,7 @@ fn build(module: &mut JITModule, name: &str, programs: &[&Program], dual: bool) 
         b.seal_block(entry);
         let params = b.block_params(entry).to_vec();
         let (t, y, p, v, out) = (params[0], params[1], params[2], params[3], params[4]);
-        let mut g = Gen { b: &mut b, funcs: &funcs, dual, literals: HashMap::new() };
+        let mut g = Gen { b: &mut b, funcs: &funcs, literals: HashMap::new() };
         let flags = MemFlagsData::trusted().with_readonly();
         let mut stack: Vec<D> = Vec::new();
         let mut a: HashMap<u32, D> = HashMap::new();
@@ -564,17 +631,21 @@ fn build(module: &mut JITModule, name: &str, programs: &[&Program], dual: bool) 
                     Op::Const(c) => {
                         let re = g.k(c);
                         g.literals.insert(re, c);
-                        stack.push(D { re, eps: None });
+                        stack.push(D::constant(re));
                     }
                     Op::Y(i) => {
                         let d = match ys.get(&i) {
-                            Some(d) => *d,
+                            Some(d) => d.clone(),
                             None => {
                                 let off = (i as i32) * 8;
                                 let re = g.b.ins().load(types::F64, flags, y, off);
-                                let eps = dual.then(|| g.b.ins().load(types::F64, flags, v, off));
+                                let eps = match mode {
+                                    Mode::Value => Vec::new(),
+                                    Mode::Jvp => vec![(0, g.b.ins().load(types::F64, flags, v, off))],
+                                    Mode::Jacobian(_) => vec![(i, g.k(1.0))],
+                                };
                                 let d = D { re, eps };
-                                ys.insert(i, d);
+                                ys.insert(i, d.clone());
                                 d
                             }
                         };
@@ -589,13 +660,15 @@ fn build(module: &mut JITModule, name: &str, programs: &[&Program], dual: bool) 
                                 x
                             }
                         };
-                        stack.push(D { re, eps: None });
+                        stack.push(D::constant(re));
                     }
-                    Op::A(i) => {
-                        stack.push(*a.get(&i).ok_or_else(|| JitError(format!("assigned value {i} read before set")))?)
+                    Op::A(i) => stack.push(
+                        a.get(&i).cloned().ok_or_else(|| JitError(format!("assigned value {i} read before set")))?,
+                    ),
+                    Op::R(i) => {
+                        stack.push(r.get(&i).cloned().ok_or_else(|| JitError(format!("rate {i} read before set")))?)
                     }
-                    Op::R(i) => stack.push(*r.get(&i).ok_or_else(|| JitError(format!("rate {i} read before set")))?),
-                    Op::Time => stack.push(D { re: t, eps: None }),
+                    Op::Time => stack.push(D::constant(t)),
                     Op::Call1(f) => {
                         let x = pop(&mut stack)?;
                         let d = g.op1(f, x);
@@ -612,7 +685,7 @@ fn build(module: &mut JITModule, name: &str, programs: &[&Program], dual: bool) 
                         let th = pop(&mut stack)?;
                         let c = pop(&mut stack)?;
                         let cv = g.truth(c.re);
-                        let d = g.select(cv, th, e);
+                        let d = g.select(cv, &th, &e);
                         stack.push(d);
                     }
                     Op::StoreA(i) => {
@@ -625,8 +698,27 @@ fn build(module: &mut JITModule, name: &str, programs: &[&Program], dual: bool) 
                     }
                     Op::StoreOut(i) => {
                         let d = pop(&mut stack)?;
-                        let val = if dual { g.eps_or_zero(d) } else { d.re };
-                        g.b.ins().store(MemFlagsData::trusted(), val, out, (i as i32) * 8);
+                        let store = MemFlagsData::trusted();
+                        match mode {
+                            Mode::Value => {
+                                g.b.ins().store(store, d.re, out, (i as i32) * 8);
+                            }
+                            Mode::Jvp => {
+                                let val = match d.eps.first() {
+                                    Some(&(_, e)) => e,
+                                    None => g.k(0.0),
+                                };
+                                g.b.ins().store(store, val, out, (i as i32) * 8);
+                            }
+                            Mode::Jacobian(n) => {
+                                for &(c, e) in &d.eps {
+                                    let off = i64::from(c) * i64::from(n) + i64::from(i);
+                                    let off = i32::try_from(off * 8)
+                                        .map_err(|_| JitError("the Jacobian is too large for native code".into()))?;
+                                    g.b.ins().store(store, e, out, off);
+                                }
+                            }
+                        }
                     }
                     Op::StoreY(_) | Op::StoreP(_) => {
                         return Err(JitError("state or value stores are not part of a right-hand side".into()));

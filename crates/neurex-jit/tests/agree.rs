@@ -111,3 +111,34 @@ fn native_roots_and_outputs_match_the_interpreter() {
         }
     }
 }
+
+#[test]
+fn native_jacobian_equals_the_jacobian_vector_products_column_by_column() {
+    let interp = model();
+    let mut native = model();
+    neurex_jit::accelerate(&mut native).unwrap();
+    let mut ws = interp.workspace();
+    let n = interp.states.len();
+    let p = &interp.p0;
+    for y in [[1.2, 0.8, 2.0], [0.3, 2.5, 0.7], [0.9, 0.9, 3.1]] {
+        for t in [0.0, 2.0, 4.0] {
+            let mut jac = vec![f64::NAN; n * n];
+            assert!(native.jacobian(t, &y, p, &mut jac), "the Jacobian compiles");
+            for c in 0..n {
+                let mut v = vec![0.0; n];
+                v[c] = 1.0;
+                let mut col = vec![0.0; n];
+                interp.jvp(t, &y, p, &v, &mut col, &mut ws);
+                for i in 0..n {
+                    let j = jac[c * n + i];
+                    assert!(
+                        (col[i] - j).abs() <= 1e-12 * col[i].abs().max(1.0),
+                        "∂f{i}/∂y{c} at {y:?}, t {t}: {} (jvp) vs {j}",
+                        col[i]
+                    );
+                }
+            }
+        }
+    }
+    assert!(!interp.jacobian(0.0, &[1.0, 1.0, 1.0], p, &mut vec![0.0; n * n]), "no native code, no Jacobian");
+}

@@ -17,6 +17,66 @@ struct Shared {
     ws: Workspace,
     rhs: usize,
     jvp: usize,
+    jac: JacobianCache,
+}
+
+/// diffsol builds the Newton matrix from Jacobian-vector products with the unit vectors, one
+/// column at a time, at one `(t, y)`. When native code can compute the whole Jacobian in one
+/// pass (sharing every value and skipping structural zeros), the first unit-vector product at a
+/// new point fills this cache and the others read their column from it.
+struct JacobianCache {
+    /// Column-major `n × n`; empty if the model has no native Jacobian.
+    jac: Vec<f64>,
+    t: f64,
+    y: Vec<f64>,
+    valid: bool,
+    evaluations: usize,
+}
+
+impl JacobianCache {
+    fn new(model: &CompiledModel, n: usize, p: &[f64]) -> Self {
+        let mut jac = vec![0.0; n * n];
+        let y = vec![1.0; n];
+        // Probe once: models without a native Jacobian keep the column-by-column products.
+        if n == 0 || !model.jacobian(0.0, &y, p, &mut jac) {
+            jac.clear();
+        }
+        JacobianCache { jac, t: f64::NAN, y, valid: false, evaluations: 0 }
+    }
+
+    /// Column `c` of the Jacobian at `(t, x)` into `out`, if `v` is the unit vector `e_c` and a
+    /// native Jacobian exists.
+    fn column(&mut self, model: &CompiledModel, t: f64, x: &[f64], p: &[f64], v: &[f64], out: &mut [f64]) -> bool {
+        if self.jac.is_empty() {
+            return false;
+        }
+        let Some(c) = unit_index(v) else { return false };
+        if !(self.valid && self.t == t && self.y == x) {
+            model.jacobian(t, x, p, &mut self.jac);
+            self.t = t;
+            self.y.copy_from_slice(x);
+            self.valid = true;
+            self.evaluations += 1;
+        }
+        let n = x.len();
+        out.copy_from_slice(&self.jac[c * n..(c + 1) * n]);
+        true
+    }
+}
+
+/// `Some(c)` if `v` is the unit vector `e_c`.
+fn unit_index(v: &[f64]) -> Option<usize> {
+    let mut found = None;
+    for (i, &x) in v.iter().enumerate() {
+        if x == 0.0 {
+            continue;
+        }
+        if x != 1.0 || found.is_some() {
+            return None;
+        }
+        found = Some(i);
+    }
+    found
 }
 
 /// The state at the end of a solve.
@@ -54,7 +114,8 @@ pub fn simulate(
     let n = model.states.len();
     // diffsol needs at least one state; a model of pure rules and events gets an idle one.
     let dim = n.max(1);
-    let shared = RefCell::new(Shared { p: p.to_vec(), y0: vec![0.0; dim], ws: model.workspace(), rhs: 0, jvp: 0 });
+    let jac = JacobianCache::new(model, n, p);
+    let shared = RefCell::new(Shared { p: p.to_vec(), y0: vec![0.0; dim], ws: model.workspace(), rhs: 0, jvp: 0, jac });
     let nroots = model.n_roots.max(1);
     let mut problem = OdeBuilder::<FaerMat<f64>>::new()
         .t0(t0)
@@ -75,7 +136,7 @@ pub fn simulate(
                 s.jvp += 1;
                 if n == 0 {
                     out[0] = 0.0;
-                } else {
+                } else if !s.jac.column(model, t, x, &s.p, v, out) {
                     model.jvp(t, x, &s.p, v, out, &mut s.ws);
                 }
             },
@@ -167,6 +228,7 @@ pub fn simulate(
             let s = &mut *shared.borrow_mut();
             s.p.copy_from_slice(&p);
             s.y0.copy_from_slice(&y);
+            s.jac.valid = false;
         }
         problem.t0 = t;
         let mut solver = problem.bdf::<DenseLu>().map_err(|e| integrator_error(t, e))?;
@@ -229,6 +291,7 @@ pub fn simulate(
     let s = shared.borrow();
     report.rhs_evaluations = s.rhs;
     report.jacobian_products = s.jvp;
+    report.jacobian_evaluations = s.jac.evaluations;
     y.truncate(n);
     Ok((report, FinalState { t, y, p }))
 }

@@ -49,8 +49,10 @@ pub struct SolveReport {
     pub roots_found: usize,
     /// Right-hand-side evaluations.
     pub rhs_evaluations: usize,
-    /// Jacobian-vector products.
+    /// Jacobian-vector products (including columns read from a native Jacobian).
     pub jacobian_products: usize,
+    /// Whole Jacobians computed by native code in one pass.
+    pub jacobian_evaluations: usize,
     /// LU factorisations of the Newton matrix.
     pub factorisations: usize,
     /// Newton iterations (one linear solve each).

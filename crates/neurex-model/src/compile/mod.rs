@@ -137,6 +137,11 @@ pub trait NativeCode: Send + Sync + std::fmt::Debug {
     fn rhs(&self, t: f64, y: &[f64], p: &[f64], dy: &mut [f64]);
     /// `out = (∂f/∂y) v`.
     fn jvp(&self, t: f64, y: &[f64], p: &[f64], v: &[f64], out: &mut [f64]);
+    /// The Jacobian `∂f/∂y` into `out`, column-major (`out[c·n + i] = ∂f_i/∂y_c`); `false` if it
+    /// has no native code.
+    fn jacobian(&self, _t: f64, _y: &[f64], _p: &[f64], _out: &mut [f64]) -> bool {
+        false
+    }
     /// Root functions into `out`; `false` if they have no native code (the interpreter runs).
     fn roots(&self, _t: f64, _y: &[f64], _p: &[f64], _out: &mut [f64]) -> bool {
         false
@@ -270,6 +275,12 @@ impl CompiledModel {
         for (o, d) in out.iter_mut().zip(&ws.dyd) {
             *o = d.eps;
         }
+    }
+
+    /// The Jacobian `∂f/∂y` into `out` (column-major, `n × n`) in one pass, if native code for
+    /// it is attached; `false` otherwise (use [`Self::jvp`] column by column).
+    pub fn jacobian(&self, t: f64, y: &[f64], p: &[f64], out: &mut [f64]) -> bool {
+        self.native.as_ref().is_some_and(|n| n.jacobian(t, y, p, out))
     }
 
     /// Root functions (one per relational atom); an event or discontinuity lies where one
