@@ -222,6 +222,9 @@ pub fn simulate(
         if let Some(d) = events.next_due() {
             next_stop = next_stop.min(d);
         }
+        if let Some(d) = events.next_time_trigger(model, t, &y[..n], &p, &mut ws) {
+            next_stop = next_stop.min(d);
+        }
 
         // Restart cleanly from (t, y, p).
         {

@@ -52,6 +52,31 @@ impl EventState {
         self.pending.iter().map(|q| q.time).min_by(f64::total_cmp)
     }
 
+    /// The earliest time after `t` at which a `time >= X` trigger that is now false becomes true.
+    pub(crate) fn next_time_trigger(
+        &mut self,
+        model: &CompiledModel,
+        t: f64,
+        y: &[f64],
+        p: &[f64],
+        ws: &mut Workspace,
+    ) -> Option<f64> {
+        let mut next: Option<f64> = None;
+        for (i, ev) in model.events.iter().enumerate() {
+            let Some(threshold) = &ev.time_threshold else { continue };
+            if self.prev[i] {
+                continue;
+            }
+            let x = eval1(model, threshold, t, y, p, ws, &mut self.out);
+            // The other conditions of the trigger do not change before the next event either:
+            // skip a threshold at which the trigger would stay false.
+            if x > t && x.is_finite() && eval1(model, &ev.trigger, x, y, p, ws, &mut self.out) != 0.0 {
+                next = Some(next.map_or(x, |n: f64| n.min(x)));
+            }
+        }
+        next
+    }
+
     /// True if evaluating the triggers at `(t, y, p)` would change any of them.
     pub(crate) fn would_change(
         &mut self,

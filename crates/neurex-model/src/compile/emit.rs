@@ -1144,7 +1144,11 @@ impl<'s> Compiler<'s> {
             p.push(Op::StoreOut(0));
             p.finish()
         };
-        let trigger = one(self, &ev.trigger, "trigger", true);
+        // A trigger `time >= X`, with X constant between events, fires at a known time: the
+        // engine stops exactly there instead of locating a root (exact event times, and no root
+        // function evaluated at every step).
+        let time_threshold = self.time_threshold(ev, name);
+        let trigger = one(self, &ev.trigger, "trigger", time_threshold.is_none());
         let delay = ev.delay.as_ref().map(|m| one(self, m, "delay", false));
         let priority = ev.priority.as_ref().map(|m| one(self, m, "priority", false));
         let mut targets = Vec::new();
@@ -1190,9 +1194,92 @@ impl<'s> Compiler<'s> {
             persistent: ev.persistent,
             initial_value: ev.initial_value,
             use_values_from_trigger_time: ev.use_values_from_trigger_time,
+            time_threshold,
             targets,
             assignments: assignments.finish(),
         }
+    }
+
+    /// For a trigger that is `time >= X` (or `X <= time`), possibly joined by `&&` to other
+    /// conditions, where X and the other conditions depend on neither time nor the states (only
+    /// on values, which change at events alone): the program computing X. Such a trigger can only
+    /// change at X or at an event, so it needs no root function.
+    fn time_threshold(&mut self, ev: &EventSpec, name: &str) -> Option<Program> {
+        let e = parse_math(&ev.trigger).ok()?;
+        let mut conjuncts = Vec::new();
+        flatten_and(&e, &mut conjuncts);
+        let is_time = |e: &Expr| matches!(e, Expr::Sym { name, .. } if name == "time");
+        let mut threshold = None;
+        for c in &conjuncts {
+            let x = match c {
+                Expr::Binary(BinOp::Ge, a, b) if is_time(a) => Some(&**b),
+                Expr::Binary(BinOp::Le, a, b) if is_time(b) => Some(&**a),
+                _ => None,
+            };
+            match x {
+                Some(x) if threshold.is_none() => threshold = Some(x),
+                _ if self.between_events_constant(c, &mut Vec::new()) => {}
+                _ => return None,
+            }
+        }
+        let x = threshold?;
+        if !self.between_events_constant(x, &mut Vec::new()) {
+            return None;
+        }
+        let x = x.clone();
+        let site = Site { element: format!("{name}, field `trigger`"), math: &ev.trigger, origin: &ev.origin };
+        let mut p = Program::default();
+        self.emit(&x, &site, &HashMap::new(), &mut p);
+        p.push(Op::StoreOut(0));
+        Some(p.finish())
+    }
+
+    /// Whether `e` depends only on numbers, values and assignment rules of such (not on time,
+    /// states, reaction rates or user functions), so that it is constant between events.
+    fn between_events_constant(&self, e: &Expr, visiting: &mut Vec<String>) -> bool {
+        match e {
+            Expr::Num(_) => true,
+            Expr::Sym { name, .. } => match self.slots.get(name) {
+                Some(Slot::Value(_)) => true,
+                Some(Slot::Assigned(_)) => {
+                    if visiting.contains(name) {
+                        return false;
+                    }
+                    let Some((math, _)) = self.assign_rules.get(name) else { return false };
+                    let Ok(rule) = parse_math(math) else { return false };
+                    visiting.push(name.clone());
+                    let ok = self.between_events_constant(&rule, visiting);
+                    visiting.pop();
+                    ok
+                }
+                _ => false,
+            },
+            Expr::Unary(_, a) => self.between_events_constant(a, visiting),
+            Expr::Binary(_, a, b) => {
+                self.between_events_constant(a, visiting) && self.between_events_constant(b, visiting)
+            }
+            Expr::Call { name, args, .. } => {
+                BUILTINS.contains(&name.as_str())
+                    && !self.functions.contains_key(name)
+                    && args.iter().all(|a| self.between_events_constant(a, visiting))
+            }
+        }
+    }
+}
+
+fn flatten_and<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match e {
+        Expr::Binary(BinOp::And, a, b) => {
+            flatten_and(a, out);
+            flatten_and(b, out);
+        }
+        // SBML's n-ary `and`, as imported.
+        Expr::Call { name, args, .. } if name == "and" && !args.is_empty() => {
+            for a in args {
+                flatten_and(a, out);
+            }
+        }
+        _ => out.push(e),
     }
 }
 

@@ -83,6 +83,9 @@ pub struct CompiledEvent {
     pub initial_value: bool,
     /// SBML `useValuesFromTriggerTime`.
     pub use_values_from_trigger_time: bool,
+    /// For a trigger `time >= X` with X constant between events: the program computing X
+    /// (`out[0]`). Such a trigger has no root function; the engine stops at X.
+    pub time_threshold: Option<Program>,
     /// Targets and the program computing each one's new stored value (`out[i]`).
     pub targets: Vec<Target>,
     /// Computes every assignment's value into `out[0..targets.len()]`.
