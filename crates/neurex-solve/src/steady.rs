@@ -44,15 +44,18 @@ impl Recorder for Nothing {
     fn record(&mut self, _t: f64, _values: &[f64]) {}
 }
 
-/// Relative change per period below which a state counts as steady.
-const STEADY_RTOL: f64 = 1e-8;
+/// Relative change per period below which a state counts as steady: a hundredth of the
+/// simulation's own relative tolerance (1e-8 at the default 1e-6), so that the drift left over
+/// a whole simulation stays well inside what the simulation itself resolves.
+fn steady_rtol(settings: &SolverSettings) -> f64 {
+    (settings.rtol * 1e-2).clamp(1e-10, 1e-6)
+}
 
 fn inner_settings(settings: &SolverSettings) -> SolverSettings {
-    // The period map must be much more accurate than the steadiness asked of it, whatever
-    // tolerances the caller uses for the simulation itself.
+    // The period map must be much more accurate than the steadiness asked of it.
     SolverSettings {
-        rtol: (settings.rtol * 1e-3).clamp(1e-11, 1e-9),
-        atol: (settings.atol * 1e-3).clamp(1e-14, 1e-12),
+        rtol: (settings.rtol * 1e-3).clamp(1e-11, 1e-7),
+        atol: (settings.atol * 1e-3).clamp(1e-14, 1e-10),
         ..settings.clone()
     }
 }
@@ -63,6 +66,7 @@ struct PeriodMap<'a> {
     t_start: f64,
     period: f64,
     settings: SolverSettings,
+    steady_rtol: f64,
     calls: u32,
 }
 
@@ -81,7 +85,7 @@ impl PeriodMap<'_> {
         let mut worst = (0.0, 0);
         let mut sum = 0.0;
         for (i, (a, b)) in y.iter().zip(fy).enumerate() {
-            let r = (a - b).abs() / (atol + STEADY_RTOL * a.abs().max(b.abs()));
+            let r = (a - b).abs() / (atol + self.steady_rtol * a.abs().max(b.abs()));
             let r = if r.is_nan() { f64::INFINITY } else { r };
             sum += r * r;
             if r > worst.0 {
@@ -114,7 +118,8 @@ impl PeriodMap<'_> {
 
 /// Find the (periodic) steady state at `t0` for values `p`.
 ///
-/// Stops when no state changes over one period by more than `1e-8·|y| + atol`. Uses at most
+/// Stops when no state changes over one period by more than `r·|y| + atol`, with `r` a
+/// hundredth of `settings.rtol` (1e-8 at the default) within 1e-10 … 1e-6. Uses at most
 /// `max_periods` periods of plain integration if Newton's method does not converge.
 pub fn steady_state(
     model: &CompiledModel,
@@ -143,7 +148,15 @@ pub fn steady_state_near(
     let mut ws = model.workspace();
     // Initial assignments may change values; the period map uses the values they produce.
     let y_init = model.initial_state(t0, &mut p, &mut ws);
-    let mut map = PeriodMap { model, p: p.clone(), t_start: t0 - period, period, settings: inner, calls: 0 };
+    let mut map = PeriodMap {
+        model,
+        p: p.clone(),
+        t_start: t0 - period,
+        period,
+        settings: inner,
+        steady_rtol: steady_rtol(settings),
+        calls: 0,
+    };
     let n = y_init.len();
     if n == 0 {
         return Ok(SteadyState { y: Vec::new(), p, periods: 0, residual: 0.0, jacobian: None });
@@ -234,7 +247,7 @@ pub fn steady_state_near(
             return Err(SolveError::NoSteadyState {
                 periods: map.calls,
                 variable: model.states[res.1].id.clone(),
-                change: res.0 * STEADY_RTOL,
+                change: res.0 * map.steady_rtol,
             });
         }
     }
