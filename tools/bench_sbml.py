@@ -68,9 +68,9 @@ def readout_selection(path, rid):
     return f"[{rid}]" if sp is not None and not sp.getHasOnlySubstanceUnits() else rid
 
 
-def neurex(bin_dir, model, readout, ensemble=None, n=None, threads=1, repeats=5):
+def neurex(bin_dir, model, readout, ensemble=None, n=None, threads=1, repeats=5, rtol=RTOL):
     cmd = [os.path.join(bin_dir, "examples", "sbml_bench"), model, "--readout", readout,
-           "--end", str(T_END), "--points", str(POINTS), "--rtol", str(RTOL), "--atol", str(ATOL),
+           "--end", str(T_END), "--points", str(POINTS), "--rtol", str(rtol), "--atol", str(ATOL),
            "--repeats", str(repeats), "--threads", str(threads)]
     if ensemble:
         cmd += ["--ensemble", ensemble]
@@ -258,11 +258,6 @@ def main():
         sel = readout_selection(xml, readout)
         r = rr_load(xml)
         tight = rr_run(r, sel, rtol=1e-12, atol=1e-14)
-        # neurex
-        nx = neurex(a.neurex_dir, xml, readout, ens, a.n)
-        res["neurex"] = {"single_s": nx["single_median_s"], "rhs_evaluations": nx["rhs_evaluations"],
-                         "ensemble": nx["ensemble"], "max_rel_error": accuracy(nx["readout_series"], tight)}
-        print("neurex", {k: v for k, v in res["neurex"].items()}, flush=True)
         # libRoadRunner
         walls = []
         for _ in range(5):
@@ -283,10 +278,40 @@ def main():
             except RuntimeError:
                 failures += 1
         wall = time.perf_counter() - t
-        res["libroadrunner"] = {"single_s": walls[len(walls) // 2], "max_rel_error": accuracy(s, tight),
+        rr_err = accuracy(s, tight)
+        res["libroadrunner"] = {"single_s": walls[len(walls) // 2], "max_rel_error": rr_err,
                                 "ensemble": {"n": len(vals), "wall_s": wall, "sims_per_s": len(vals) / wall,
                                              "mean_final_readout": float(np.mean(finals)), "failures": failures}}
         print("libroadrunner", res["libroadrunner"], flush=True)
+        # neurex at the same tolerances
+        nx = neurex(a.neurex_dir, xml, readout, ens, a.n)
+        res["neurex"] = {"single_s": nx["single_median_s"], "rhs_evaluations": nx["rhs_evaluations"],
+                         "ensemble": nx["ensemble"], "max_rel_error": accuracy(nx["readout_series"], tight),
+                         "rtol": RTOL}
+        print("neurex", res["neurex"], flush=True)
+        # neurex at equal or better accuracy than libRoadRunner: the loosest of rtol/2, /4, ...
+        # whose trajectory is at least as accurate, then the ensemble at that tolerance.
+        if res["neurex"]["max_rel_error"] > rr_err:
+            rtol = RTOL
+            for _ in range(6):
+                rtol /= 2
+                trial = neurex(a.neurex_dir, xml, readout, repeats=1, rtol=rtol)
+                if accuracy(trial["readout_series"], tight) <= rr_err:
+                    break
+            nx = neurex(a.neurex_dir, xml, readout, ens, a.n, rtol=rtol)
+            res["neurex_equal_accuracy"] = {"single_s": nx["single_median_s"], "rhs_evaluations": nx["rhs_evaluations"],
+                                            "ensemble": nx["ensemble"],
+                                            "max_rel_error": accuracy(nx["readout_series"], tight), "rtol": rtol}
+        else:
+            res["neurex_equal_accuracy"] = res["neurex"]
+        matched = res["neurex_equal_accuracy"]
+        res["speedup_vs_libroadrunner"] = {
+            "single_same_tolerance": res["libroadrunner"]["single_s"] / res["neurex"]["single_s"],
+            "ensemble_same_tolerance": res["neurex"]["ensemble"]["sims_per_s"] / res["libroadrunner"]["ensemble"]["sims_per_s"],
+            "ensemble_equal_accuracy": matched["ensemble"]["sims_per_s"] / res["libroadrunner"]["ensemble"]["sims_per_s"],
+        }
+        print("neurex (equal accuracy)", matched, flush=True)
+        print("speed-up", res["speedup_vs_libroadrunner"], flush=True)
         # SciPy LSODA
         try:
             if name == "peer":
