@@ -290,8 +290,23 @@ def main():
                          "rtol": RTOL}
         print("neurex", res["neurex"], flush=True)
         # neurex at equal or better accuracy than libRoadRunner: the loosest of rtol/2, /4, ...
-        # whose trajectory is at least as accurate, then the ensemble at that tolerance.
-        if res["neurex"]["max_rel_error"] > rr_err:
+        # whose trajectory is at least as accurate (or, if neurex is already more accurate, the
+        # loosest of 2·rtol, 4·rtol, ... that still is), then the ensemble at that tolerance.
+        if res["neurex"]["max_rel_error"] <= rr_err:
+            rtol = RTOL
+            for _ in range(4):
+                trial = neurex(a.neurex_dir, xml, readout, repeats=1, rtol=rtol * 2)
+                if accuracy(trial["readout_series"], tight) > rr_err:
+                    break
+                rtol *= 2
+            if rtol != RTOL:
+                nx = neurex(a.neurex_dir, xml, readout, ens, a.n, rtol=rtol)
+                res["neurex_equal_accuracy"] = {"single_s": nx["single_median_s"],
+                                                "rhs_evaluations": nx["rhs_evaluations"], "ensemble": nx["ensemble"],
+                                                "max_rel_error": accuracy(nx["readout_series"], tight), "rtol": rtol}
+            else:
+                res["neurex_equal_accuracy"] = res["neurex"]
+        else:
             rtol = RTOL
             for _ in range(6):
                 rtol /= 2
@@ -302,8 +317,6 @@ def main():
             res["neurex_equal_accuracy"] = {"single_s": nx["single_median_s"], "rhs_evaluations": nx["rhs_evaluations"],
                                             "ensemble": nx["ensemble"],
                                             "max_rel_error": accuracy(nx["readout_series"], tight), "rtol": rtol}
-        else:
-            res["neurex_equal_accuracy"] = res["neurex"]
         matched = res["neurex_equal_accuracy"]
         res["speedup_vs_libroadrunner"] = {
             "single_same_tolerance": res["libroadrunner"]["single_s"] / res["neurex"]["single_s"],
