@@ -27,7 +27,8 @@ pub struct SparseAwareLu {
     /// Non-zeros of `L`'s columns: `(row, value)`, column `j` at `l_start[j]..l_start[j + 1]`.
     l: Vec<(u32, f64)>,
     l_start: Vec<usize>,
-    /// Non-zeros of `U`'s columns above the diagonal, like `l`.
+    /// Non-zeros of `U`'s rows right of the diagonal, `(column, value)`, row `k` at
+    /// `u_start[k]..u_start[k + 1]` (recorded during elimination: row k is final at step k).
     u: Vec<(u32, f64)>,
     u_start: Vec<usize>,
     /// Rows of the current column's multipliers (scratch).
@@ -38,11 +39,23 @@ impl SparseAwareLu {
     /// Factorise the `n × n` column-major matrix `m`. A zero pivot leaves a zero on `U`'s
     /// diagonal, so that solves give non-finite values (the Newton iteration then fails and the
     /// integrator shrinks its step) rather than panicking.
+    #[cfg(test)]
     pub fn factor(&mut self, n: usize, m: &[f64]) {
         assert_eq!(m.len(), n * n, "an n × n matrix");
+        self.factor_columns(n, |j| &m[j * n..(j + 1) * n]);
+    }
+
+    /// Like [`Self::factor`], reading column `j` from `column(j)` (no intermediate copy).
+    pub fn factor_columns<'m>(&mut self, n: usize, column: impl Fn(usize) -> &'m [f64]) {
         self.n = n;
         self.a.clear();
-        self.a.extend_from_slice(m);
+        for j in 0..n {
+            let c = column(j);
+            assert_eq!(c.len(), n, "column {j} of an n × n matrix");
+            self.a.extend_from_slice(c);
+        }
+        self.u.clear();
+        self.u_start.clear();
         self.perm.clear();
         self.perm.extend(0..n);
         let a = &mut self.a;
@@ -72,10 +85,9 @@ impl SparseAwareLu {
                     }
                 }
             }
-            if self.rows.is_empty() {
-                continue;
-            }
-            // Update the trailing columns whose pivot-row entry is non-zero.
+            // Record row k of U and update the trailing columns whose pivot-row entry is
+            // non-zero.
+            self.u_start.push(self.u.len());
             let (head, tail) = a.split_at_mut((k + 1) * n);
             let col_k = &head[k * n..];
             for (jj, col_j) in tail.chunks_exact_mut(n).enumerate() {
@@ -83,27 +95,22 @@ impl SparseAwareLu {
                 if ukj == 0.0 {
                     continue;
                 }
-                debug_assert!(jj + k + 1 < n);
+                self.u.push(((k + 1 + jj) as u32, ukj));
                 for &i in &self.rows {
                     col_j[i as usize] -= col_k[i as usize] * ukj;
                 }
             }
         }
+        self.u_start.push(self.u.len());
+        // L's columns only now: later row swaps move entries of earlier columns.
         self.l.clear();
-        self.u.clear();
         self.l_start.clear();
-        self.u_start.clear();
         for j in 0..n {
             self.l_start.push(self.l.len());
-            self.u_start.push(self.u.len());
-            let col = &a[j * n..(j + 1) * n];
-            self.u.extend(col[..j].iter().enumerate().filter(|(_, v)| **v != 0.0).map(|(i, v)| (i as u32, *v)));
-            self.l.extend(
-                col[j + 1..].iter().enumerate().filter(|(_, v)| **v != 0.0).map(|(i, v)| ((i + j + 1) as u32, *v)),
-            );
+            let col = &a[j * n + j + 1..(j + 1) * n];
+            self.l.extend(col.iter().enumerate().filter(|(_, v)| **v != 0.0).map(|(i, v)| ((i + j + 1) as u32, *v)));
         }
         self.l_start.push(self.l.len());
-        self.u_start.push(self.u.len());
     }
 
     fn diag(&self, j: usize) -> f64 {
@@ -124,23 +131,24 @@ impl SparseAwareLu {
                 }
             }
         }
-        for j in (0..n).rev() {
-            x[j] /= self.diag(j);
-            let xj = x[j];
-            if xj != 0.0 {
-                for &(i, u) in &self.u[self.u_start[j]..self.u_start[j + 1]] {
-                    x[i as usize] -= u * xj;
-                }
-            }
+        for k in (0..n).rev() {
+            let s: f64 = self.u[self.u_start[k]..self.u_start[k + 1]].iter().map(|&(j, u)| u * x[j as usize]).sum();
+            x[k] = (x[k] - s) / self.diag(k);
         }
     }
 
     /// Solve `Aᵀ x = b` in place: `Aᵀ = Uᵀ Lᵀ P`.
     pub fn solve_transpose(&self, x: &mut [f64], work: &mut Vec<f64>) {
         let n = self.n;
-        for j in 0..n {
-            let s: f64 = self.u[self.u_start[j]..self.u_start[j + 1]].iter().map(|&(i, u)| u * x[i as usize]).sum();
-            x[j] = (x[j] - s) / self.diag(j);
+        // Uᵀ z = b, with U by rows: z_k = b_k / u_kk, then b_j −= u_kj z_k.
+        for k in 0..n {
+            x[k] /= self.diag(k);
+            let zk = x[k];
+            if zk != 0.0 {
+                for &(j, u) in &self.u[self.u_start[k]..self.u_start[k + 1]] {
+                    x[j as usize] -= u * zk;
+                }
+            }
         }
         for j in (0..n).rev() {
             let s: f64 = self.l[self.l_start[j]..self.l_start[j + 1]].iter().map(|&(i, l)| l * x[i as usize]).sum();
@@ -190,13 +198,7 @@ impl LinearSolver<FaerMat<f64>> for DenseLu {
         let a = matrix.inner();
         let n = a.nrows();
         assert_eq!(a.ncols(), n, "one square matrix (no batches)");
-        let mut m = std::mem::take(self.work.get_mut());
-        m.clear();
-        for j in 0..n {
-            m.extend_from_slice(a.col_as_slice(j));
-        }
-        self.lu.factor(n, &m);
-        *self.work.get_mut() = m;
+        self.lu.factor_columns(n, |j| a.col_as_slice(j));
         self.factored = true;
     }
 
