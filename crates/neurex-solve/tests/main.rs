@@ -199,3 +199,70 @@ fn steady_state_of_a_fixed_point_model() {
     let ss = steady_state(&m, &m.p0, 0.0, 200, &SolverSettings::default()).unwrap();
     assert!((ss.y[0] - 100.0).abs() < 1e-4, "{:?}", ss.y);
 }
+
+// A session schedule like the peer benchmark's: `time >= t_on && n < n_total`, where `t_on` is an
+// assignment rule of the session counter that events change. Such triggers are known stops: the
+// events fire exactly at 1, 3 and 5 h, without root finding, and the state matches the analytic
+// solution of y' = u − y with u switched at those times.
+const SESSIONS: &str = r#"
+[model]
+id = "sessions"
+time_unit = "h"
+[[parameter]]
+id = "n"
+value = 0.0
+constant = false
+assumption = "test fixture: sessions started"
+[[parameter]]
+id = "n_total"
+value = 3.0
+assumption = "test fixture"
+[[parameter]]
+id = "u"
+value = 0.0
+constant = false
+assumption = "test fixture: input"
+[[variable]]
+id = "t_on"
+math = "1 + 2 * n"
+assumption = "test fixture: next session start"
+[[state]]
+id = "y"
+initial = 0.0
+rate = "u - y"
+assumption = "test fixture"
+[[event]]
+id = "start"
+trigger = "time >= t_on && n < n_total"
+assignments = [{ variable = "u", math = "1 - u" }, { variable = "n", math = "n + 1" }]
+"#;
+
+#[test]
+fn time_scheduled_events_stop_exactly_at_their_times_without_root_finding() {
+    let m = model("sessions.toml", SESSIONS);
+    assert_eq!(m.n_roots, 0, "a time-scheduled trigger needs no root function");
+    struct Log(Vec<f64>, Vec<Vec<f64>>);
+    impl neurex_solve::Recorder for Log {
+        fn record(&mut self, _t: f64, v: &[f64]) {
+            self.1.push(v.to_vec());
+        }
+        fn event(&mut self, t: f64, _id: &str) {
+            self.0.push(t);
+        }
+    }
+    let s = tight();
+    let mut p = m.p0.clone();
+    let mut ws = m.workspace();
+    let y0 = m.initial_state(0.0, &mut p, &mut ws);
+    let mut log = Log(Vec::new(), Vec::new());
+    let (report, _) = simulate(&m, &p, &y0, 0.0, &[8.0], &Schedule::empty(), &s, &mut log).unwrap();
+    assert_eq!(log.0, vec![1.0, 3.0, 5.0], "event times");
+    assert_eq!(report.roots_found, 0);
+    // u = 1 on [1, 3) and [5, 8]; 0 elsewhere.
+    let mut y: f64 = 0.0;
+    for (a, b, u) in [(1.0, 3.0, 1.0), (3.0, 5.0, 0.0), (5.0, 8.0, 1.0)] {
+        y = u + (y - u) * f64::exp(-(b - a));
+    }
+    let y8 = log.1[0][m.output_index("y").unwrap()];
+    assert!((y8 - y).abs() < GLOBAL_FACTOR * (s.atol + s.rtol * y), "y(8) = {y8} vs exact {y}");
+}
