@@ -42,10 +42,13 @@ pub struct NativeModel {
     jacobian: Option<Kernel>,
     roots: Option<Kernel>,
     observe: Option<Kernel>,
+    triggers: Option<Kernel>,
+    thresholds: Option<Kernel>,
     n_states: usize,
     n_values: usize,
     n_roots: usize,
     n_outputs: usize,
+    n_events: usize,
     // Owns the executable memory; kept alive as long as the function pointers.
     _module: Mutex<JITModule>,
 }
@@ -97,6 +100,20 @@ impl NativeCode for NativeModel {
         unsafe { k(t, y.as_ptr(), p.as_ptr(), y.as_ptr(), out.as_mut_ptr()) }
         true
     }
+    fn triggers(&self, t: f64, y: &[f64], p: &[f64], out: &mut [f64]) -> bool {
+        let Some(k) = self.triggers else { return false };
+        assert!(y.len() >= self.n_states && p.len() >= self.n_values && out.len() >= self.n_events);
+        // SAFETY: lengths checked above; see the crate docs.
+        unsafe { k(t, y.as_ptr(), p.as_ptr(), y.as_ptr(), out.as_mut_ptr()) }
+        true
+    }
+    fn thresholds(&self, t: f64, y: &[f64], p: &[f64], out: &mut [f64]) -> bool {
+        let Some(k) = self.thresholds else { return false };
+        assert!(y.len() >= self.n_states && p.len() >= self.n_values && out.len() >= self.n_events);
+        // SAFETY: lengths checked above; see the crate docs.
+        unsafe { k(t, y.as_ptr(), p.as_ptr(), y.as_ptr(), out.as_mut_ptr()) }
+        true
+    }
 }
 
 /// Compile `model`'s right-hand side to native code and attach it, so that
@@ -130,6 +147,8 @@ pub fn compile_native(model: &CompiledModel) -> Result<NativeModel, JitError> {
     // reaction rates, say) stays with the interpreter.
     let roots = build(&mut module, "neurex_roots", &[progs.assignments, progs.roots], Mode::Value).ok();
     let observe = build(&mut module, "neurex_observe", &[progs.assignments, progs.outputs], Mode::Value).ok();
+    let triggers = build(&mut module, "neurex_triggers", &[progs.assignments, progs.triggers], Mode::Value).ok();
+    let thresholds = build(&mut module, "neurex_thresholds", &[progs.assignments, progs.thresholds], Mode::Value).ok();
     module.finalize_definitions().map_err(err)?;
     let kernel = |id: FuncId| {
         let ptr = module.get_finalized_function(id);
@@ -143,10 +162,13 @@ pub fn compile_native(model: &CompiledModel) -> Result<NativeModel, JitError> {
         jacobian: jacobian.map(kernel),
         roots: roots.map(kernel),
         observe: observe.map(kernel),
+        triggers: triggers.map(kernel),
+        thresholds: thresholds.map(kernel),
         n_states: model.states.len(),
         n_values: model.values.len(),
         n_roots: model.n_roots,
         n_outputs: model.outputs.len(),
+        n_events: model.events.len(),
         _module: Mutex::new(module),
     })
 }

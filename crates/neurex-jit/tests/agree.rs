@@ -142,3 +142,52 @@ fn native_jacobian_equals_the_jacobian_vector_products_column_by_column() {
     }
     assert!(!interp.jacobian(0.0, &[1.0, 1.0, 1.0], p, &mut vec![0.0; n * n]), "no native code, no Jacobian");
 }
+
+#[test]
+fn native_event_triggers_and_thresholds_match_the_interpreter() {
+    use neurex_model::NativeCode;
+    const EVENTS: &str = r#"
+[model]
+id = "events"
+[[parameter]]
+id = "n"
+value = 1.0
+constant = false
+[[variable]]
+id = "t_on"
+math = "2 + 3 * floor(n / 2)"
+[[state]]
+id = "y"
+initial = 0.2
+rate = "1 - y"
+[[event]]
+id = "session"
+trigger = "time >= t_on && n < 3"
+assignments = [{ variable = "n", math = "n + 1" }]
+[[event]]
+id = "high"
+trigger = "y > 0.5"
+assignments = [{ variable = "y", math = "0" }]
+"#;
+    let m = compile(&parse_model_str("events.toml", EVENTS).unwrap_or_else(|d| panic!("{d}")))
+        .unwrap_or_else(|d| panic!("{d}"));
+    assert!(m.events[0].time_threshold.is_some() && m.events[1].time_threshold.is_none());
+    let code = neurex_jit::compile_native(&m).unwrap();
+    let mut ws = m.workspace();
+    for (t, y, n) in [(0.0, 0.2, 1.0), (2.0, 0.7, 1.0), (6.5, 0.4, 2.0), (9.0, 0.9, 3.0)] {
+        let mut p = m.p0.clone();
+        p[m.value_index("n").unwrap()] = n;
+        let mut interp = Vec::new();
+        m.event_triggers(t, &[y], &p, &mut interp, &mut ws);
+        let mut native = vec![f64::NAN; 2];
+        assert!(code.triggers(t, &[y], &p, &mut native), "the triggers compile");
+        assert_eq!(interp, native.iter().map(|&v| v != 0.0).collect::<Vec<_>>(), "triggers at t {t}");
+        let mut th = vec![0.0; 2];
+        m.event_thresholds(t, &[y], &p, &mut th, &mut ws);
+        let mut th_native = vec![0.0; 2];
+        assert!(code.thresholds(t, &[y], &p, &mut th_native), "the thresholds compile");
+        assert_eq!(th[0], th_native[0]);
+        assert_eq!(th[0], 2.0 + 3.0 * (n / 2.0f64).floor());
+        assert!(th[1].is_nan() && th_native[1].is_nan(), "no threshold for a state trigger");
+    }
+}

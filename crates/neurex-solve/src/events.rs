@@ -20,6 +20,7 @@ pub(crate) struct EventState {
     seq: u64,
     out: Vec<f64>,
     now: Vec<bool>,
+    thresholds: Vec<f64>,
 }
 
 fn eval1(
@@ -44,6 +45,7 @@ impl EventState {
             seq: 0,
             out: vec![0.0; n_out],
             now: Vec::new(),
+            thresholds: Vec::new(),
         }
     }
 
@@ -61,17 +63,22 @@ impl EventState {
         p: &[f64],
         ws: &mut Workspace,
     ) -> Option<f64> {
+        if !model.events.iter().any(|e| e.time_threshold.is_some()) {
+            return None;
+        }
+        self.thresholds.resize(model.events.len(), f64::NAN);
+        model.event_thresholds(t, y, p, &mut self.thresholds, ws);
         let mut next: Option<f64> = None;
-        for (i, ev) in model.events.iter().enumerate() {
-            let Some(threshold) = &ev.time_threshold else { continue };
-            if self.prev[i] {
+        for i in 0..model.events.len() {
+            let x = self.thresholds[i];
+            if self.prev[i] || !(x > t && x.is_finite()) || next.is_some_and(|n| n <= x) {
                 continue;
             }
-            let x = eval1(model, threshold, t, y, p, ws, &mut self.out);
             // The other conditions of the trigger do not change before the next event either:
             // skip a threshold at which the trigger would stay false.
-            if x > t && x.is_finite() && eval1(model, &ev.trigger, x, y, p, ws, &mut self.out) != 0.0 {
-                next = Some(next.map_or(x, |n: f64| n.min(x)));
+            model.event_triggers(x, y, p, &mut self.now, ws);
+            if self.now[i] {
+                next = Some(x);
             }
         }
         next

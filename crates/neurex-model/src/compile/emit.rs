@@ -912,7 +912,7 @@ impl<'s> Compiler<'s> {
             p0: self.p0.clone(),
             ranges: self.ranges.clone(),
             outputs,
-            events,
+            events: events.clone(),
             n_reactions: n_reactions as usize,
             n_roots: roots.len(),
             root_is_trigger: self.root_is_trigger.clone(),
@@ -923,6 +923,8 @@ impl<'s> Compiler<'s> {
             init_prog,
             root_prog: root_prog.finish(),
             output_prog: output_prog.finish(),
+            trigger_prog: per_event(events.iter().map(|e| Some(&e.trigger))),
+            threshold_prog: per_event(events.iter().map(|e| e.time_threshold.as_ref())),
             native: None,
         }
     }
@@ -1265,6 +1267,27 @@ impl<'s> Compiler<'s> {
             }
         }
     }
+}
+
+/// One program computing every event's program into `out[k]` (k the event's index), from
+/// single-result programs (which store into `out[0]`); NaN where an event has none.
+fn per_event<'p>(programs: impl Iterator<Item = Option<&'p Program>>) -> Program {
+    let mut all = Program::default();
+    for (k, prog) in programs.enumerate() {
+        let k = k as u32;
+        match prog {
+            Some(p) => {
+                for &op in &p.ops {
+                    all.push(if op == Op::StoreOut(0) { Op::StoreOut(k) } else { op });
+                }
+            }
+            None => {
+                all.push(Op::Const(f64::NAN));
+                all.push(Op::StoreOut(k));
+            }
+        }
+    }
+    all.finish()
 }
 
 fn flatten_and<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {

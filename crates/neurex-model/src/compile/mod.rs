@@ -130,6 +130,8 @@ pub struct CompiledModel {
     init_prog: Program,
     root_prog: Program,
     output_prog: Program,
+    trigger_prog: Program,
+    threshold_prog: Program,
     native: Option<Arc<dyn NativeCode>>,
 }
 
@@ -153,6 +155,14 @@ pub trait NativeCode: Send + Sync + std::fmt::Debug {
     fn observe(&self, _t: f64, _y: &[f64], _p: &[f64], _out: &mut [f64]) -> bool {
         false
     }
+    /// Every event's trigger (non-zero when true) into `out`; `false` without native code.
+    fn triggers(&self, _t: f64, _y: &[f64], _p: &[f64], _out: &mut [f64]) -> bool {
+        false
+    }
+    /// Every event's time threshold (NaN if none) into `out`; `false` without native code.
+    fn thresholds(&self, _t: f64, _y: &[f64], _p: &[f64], _out: &mut [f64]) -> bool {
+        false
+    }
 }
 
 /// The programs of a compiled model, for code generators.
@@ -166,6 +176,11 @@ pub struct Programs<'a> {
     pub roots: &'a Program,
     /// Computes the outputs (`StoreOut`), after `assignments`.
     pub outputs: &'a Program,
+    /// Computes every event's trigger (`StoreOut(k)`), after `assignments`.
+    pub triggers: &'a Program,
+    /// Computes every event's time threshold, NaN if it has none (`StoreOut(k)`), after
+    /// `assignments`.
+    pub thresholds: &'a Program,
 }
 
 /// Reusable scratch for one thread evaluating a model.
@@ -238,6 +253,8 @@ impl CompiledModel {
             rates: &self.rate_prog,
             roots: &self.root_prog,
             outputs: &self.output_prog,
+            triggers: &self.trigger_prog,
+            thresholds: &self.threshold_prog,
         }
     }
 
@@ -310,14 +327,20 @@ impl CompiledModel {
     /// Every event's trigger at `(t, y, p)` into `out` (the assignment rules are evaluated once
     /// for all of them).
     pub fn event_triggers(&self, t: f64, y: &[f64], p: &[f64], out: &mut Vec<bool>, ws: &mut Workspace) {
+        let mut values = vec![0.0; self.events.len()];
+        if !self.native.as_ref().is_some_and(|n| n.triggers(t, y, p, &mut values)) {
+            self.with_assigned(t, y, p, ws, |m, env, s| run(&m.trigger_prog, env, s, &mut values));
+        }
         out.clear();
-        self.with_assigned(t, y, p, ws, |m, env, s| {
-            let mut value = [0.0];
-            for ev in &m.events {
-                run(&ev.trigger, env, s, &mut value);
-                out.push(value[0] != 0.0);
-            }
-        });
+        out.extend(values.iter().map(|&v| v != 0.0));
+    }
+
+    /// Every event's time threshold at `(t, y, p)` into `out` (`out[k]` is X for a trigger
+    /// `time >= X`, see [`CompiledEvent::time_threshold`]; NaN for other events).
+    pub fn event_thresholds(&self, t: f64, y: &[f64], p: &[f64], out: &mut [f64], ws: &mut Workspace) {
+        if !self.native.as_ref().is_some_and(|n| n.thresholds(t, y, p, out)) {
+            self.with_assigned(t, y, p, ws, |m, env, s| run(&m.threshold_prog, env, s, out));
+        }
     }
 
     /// Run an event's trigger, delay, priority or assignments program at `(t, y, p)`.
