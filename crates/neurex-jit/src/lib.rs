@@ -86,6 +86,9 @@ impl NativeCode for NativeModel {
         unsafe { k(t, y.as_ptr(), p.as_ptr(), y.as_ptr(), out.as_mut_ptr()) }
         true
     }
+    fn has_jacobian(&self) -> bool {
+        self.jacobian.is_some()
+    }
     fn roots(&self, t: f64, y: &[f64], p: &[f64], out: &mut [f64]) -> bool {
         let Some(k) = self.roots else { return false };
         assert!(y.len() >= self.n_states && p.len() >= self.n_values && out.len() >= self.n_roots);

@@ -34,14 +34,10 @@ struct JacobianCache {
 }
 
 impl JacobianCache {
-    fn new(model: &CompiledModel, n: usize, p: &[f64]) -> Self {
-        let mut jac = vec![0.0; n * n];
-        let y = vec![1.0; n];
-        // Probe once: models without a native Jacobian keep the column-by-column products.
-        if n == 0 || !model.jacobian(0.0, &y, p, &mut jac) {
-            jac.clear();
-        }
-        JacobianCache { jac, t: f64::NAN, y, valid: false, evaluations: 0 }
+    fn new(model: &CompiledModel, n: usize) -> Self {
+        // Models without a native Jacobian keep the column-by-column products.
+        let jac = if model.has_native_jacobian() { vec![0.0; n * n] } else { Vec::new() };
+        JacobianCache { jac, t: f64::NAN, y: vec![0.0; n], valid: false, evaluations: 0 }
     }
 
     /// Column `c` of the Jacobian at `(t, x)` into `out`, if `v` is the unit vector `e_c` and a
@@ -114,7 +110,7 @@ pub fn simulate(
     let n = model.states.len();
     // diffsol needs at least one state; a model of pure rules and events gets an idle one.
     let dim = n.max(1);
-    let jac = JacobianCache::new(model, n, p);
+    let jac = JacobianCache::new(model, n);
     let shared = RefCell::new(Shared { p: p.to_vec(), y0: vec![0.0; dim], ws: model.workspace(), rhs: 0, jvp: 0, jac });
     let nroots = model.n_roots.max(1);
     let mut problem = OdeBuilder::<FaerMat<f64>>::new()

@@ -147,6 +147,10 @@ pub trait NativeCode: Send + Sync + std::fmt::Debug {
     fn jacobian(&self, _t: f64, _y: &[f64], _p: &[f64], _out: &mut [f64]) -> bool {
         false
     }
+    /// Whether [`Self::jacobian`] has native code.
+    fn has_jacobian(&self) -> bool {
+        false
+    }
     /// Root functions into `out`; `false` if they have no native code (the interpreter runs).
     fn roots(&self, _t: f64, _y: &[f64], _p: &[f64], _out: &mut [f64]) -> bool {
         false
@@ -301,6 +305,11 @@ impl CompiledModel {
     /// it is attached; `false` otherwise (use [`Self::jvp`] column by column).
     pub fn jacobian(&self, t: f64, y: &[f64], p: &[f64], out: &mut [f64]) -> bool {
         self.native.as_ref().is_some_and(|n| n.jacobian(t, y, p, out))
+    }
+
+    /// Whether [`Self::jacobian`] is available.
+    pub fn has_native_jacobian(&self) -> bool {
+        self.native.as_ref().is_some_and(|n| n.has_jacobian())
     }
 
     /// Root functions (one per relational atom); an event or discontinuity lies where one
