@@ -236,6 +236,7 @@ def main():
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--scipy-n", type=int, default=20)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", choices=["peer", "reference"], help="run one model only")
     ap.add_argument("--neurex-dir", default=os.path.join(ROOT, "target", "release"))
     ap.add_argument("--out", default=os.path.join(ROOT, "target", "bench_sbml.json"))
     a = ap.parse_args()
@@ -253,6 +254,8 @@ def main():
     }
     results = {}
     for name, (xml, readout, ens) in models.items():
+        if a.only and name != a.only:
+            continue
         print(f"== {name}", flush=True)
         res = {}
         sel = readout_selection(xml, readout)
