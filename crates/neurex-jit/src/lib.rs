@@ -768,15 +768,9 @@ fn live_statements(programs: &[&Program]) -> Vec<Vec<bool>> {
     // Statement boundaries: a store that brings the stack back to empty.
     let mut stmts: Vec<(usize, usize, usize)> = Vec::new(); // (program, start, end exclusive)
     for (k, prog) in programs.iter().enumerate() {
-        let (mut depth, mut start) = (0i64, 0);
+        let (mut depth, mut start) = (0isize, 0);
         for (i, op) in prog.ops.iter().enumerate() {
-            depth += match op {
-                Op::Const(_) | Op::Y(_) | Op::P(_) | Op::A(_) | Op::R(_) | Op::Time => 1,
-                Op::Call1(_) => 0,
-                Op::Call2(_) => -1,
-                Op::Select => -2,
-                Op::StoreA(_) | Op::StoreR(_) | Op::StoreOut(_) | Op::StoreY(_) | Op::StoreP(_) => -1,
-            };
+            depth += op.stack_effect();
             if depth == 0 {
                 stmts.push((k, start, i + 1));
                 start = i + 1;

@@ -912,7 +912,9 @@ impl<'s> Compiler<'s> {
             p0: self.p0.clone(),
             ranges: self.ranges.clone(),
             outputs,
-            events: events.clone(),
+            trigger_prog: per_event(events.iter().map(|e| Some(&e.trigger))),
+            threshold_prog: per_event(events.iter().map(|e| e.time_threshold.as_ref())),
+            events,
             n_reactions: n_reactions as usize,
             n_roots: roots.len(),
             root_is_trigger: self.root_is_trigger.clone(),
@@ -923,8 +925,6 @@ impl<'s> Compiler<'s> {
             init_prog,
             root_prog: root_prog.finish(),
             output_prog: output_prog.finish(),
-            trigger_prog: per_event(events.iter().map(|e| Some(&e.trigger))),
-            threshold_prog: per_event(events.iter().map(|e| e.time_threshold.as_ref())),
             native: None,
         }
     }

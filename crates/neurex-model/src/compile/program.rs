@@ -129,6 +129,19 @@ pub struct Program {
     pub max_stack: usize,
 }
 
+impl Op {
+    /// How the instruction changes the depth of the evaluation stack.
+    pub fn stack_effect(self) -> isize {
+        match self {
+            Op::Const(_) | Op::Y(_) | Op::P(_) | Op::A(_) | Op::R(_) | Op::Time => 1,
+            Op::Call1(_) => 0,
+            Op::Call2(_) => -1,
+            Op::Select => -2,
+            Op::StoreA(_) | Op::StoreR(_) | Op::StoreOut(_) | Op::StoreY(_) | Op::StoreP(_) => -1,
+        }
+    }
+}
+
 impl Program {
     pub(crate) fn push(&mut self, op: Op) {
         self.ops.push(op);
@@ -137,13 +150,7 @@ impl Program {
         let mut depth: isize = 0;
         let mut max = 0;
         for op in &self.ops {
-            depth += match op {
-                Op::Const(_) | Op::Y(_) | Op::P(_) | Op::A(_) | Op::R(_) | Op::Time => 1,
-                Op::Call1(_) => 0,
-                Op::Call2(_) => -1,
-                Op::Select => -2,
-                Op::StoreA(_) | Op::StoreR(_) | Op::StoreOut(_) | Op::StoreY(_) | Op::StoreP(_) => -1,
-            };
+            depth += op.stack_effect();
             max = max.max(depth.max(0) as usize);
         }
         self.max_stack = max;
