@@ -259,17 +259,20 @@ pub(crate) fn run_patient(tr: &Trial<'_>, seed: u64, index: u64) -> PatientRecor
             }
         }
     };
-    // Non-model effects: the same fraction of baseline severity on every scale.
+    // Non-model effects: on every scale the same fraction of the patient's baseline score,
+    // subtracted from the modelled score. They add to the model's effect in points rather than
+    // scaling it (the additivity assumption behind between-arm differences), so a natural course
+    // in both arms leaves the exercise effect in points unchanged.
     let fractions: Vec<(f64, f64)> = arm
         .effects
         .iter()
         .zip(&z_effects)
         .map(|(e, z)| (((e.points + e.sd_points * z) / hamd_base.max(1.0)).clamp(-1.0, 0.95), e.onset_weeks))
         .collect();
-    let factor = |weeks: f64| fractions.iter().map(|(f, tau)| 1.0 - f * (1.0 - (-weeks / tau).exp())).product::<f64>();
+    let improvement = |weeks: f64| fractions.iter().map(|(f, tau)| f * (1.0 - (-weeks / tau).exp())).sum::<f64>();
     for (s, (id, o, _)) in lay.scales.iter().enumerate() {
         for (k, &v) in observed.iter().enumerate() {
-            let x = rows[k + 1][*o] * factor(lay.visits[v]);
+            let x = rows[k + 1][*o] - improvement(lay.visits[v]) * base[*o];
             record.values[lay.scale_at(s, v)] = rate(x, lay.scales[s].2, z_visits[s * nv + v], scale_max(id));
         }
     }

@@ -172,7 +172,10 @@ pub struct PopulationSpec {
     pub healthy_fraction: f64,
     /// Spread of every parameter with a declared range: the SD of its log (or of its value,
     /// for ranges reaching 0) is `variability` × a quarter of the log-range, so that 1 puts the
-    /// range at about ±2 SD (default 0.3; assumption, keeps most patients physiological).
+    /// range at about ±2 SD. Default 0.15 (assumption, set on spread alone): screened adults with
+    /// MDD then have a baseline HAM-D17 SD of about 4 (SCL-12: 2–7 in depression RCTs) and a
+    /// pooled endpoint SD of about 6 (SCL-12: 4–8, the SD the SMD validation rows use); 0.3 gave
+    /// a baseline of 26 ± 6.5 (severe, SCL-09) and an endpoint SD near 8.
     pub variability: f64,
     /// Parameters held at the phenotype value besides the exercise inputs, which protocols set
     /// and which are never varied (default: none).
@@ -199,7 +202,7 @@ impl Default for PopulationSpec {
         PopulationSpec {
             phenotype: "depressed".into(),
             healthy_fraction: 0.0,
-            variability: 0.3,
+            variability: 0.15,
             fixed: Vec::new(),
             correlations: Vec::new(),
             covariates: CovariateSpec::default(),

@@ -45,8 +45,9 @@ pub trait ScheduleSource: Sync {
 }
 
 /// An improvement the model does not produce, in HAM-D17 points at full effect, applied to
-/// every scale as the same fraction of that patient's baseline severity and reached with
-/// time constant `onset_weeks`: `fraction(t) = (mean + sd·z)/baseline · (1 − e^(−t/onset))`.
+/// every scale as the same fraction of that patient's baseline score and reached with
+/// time constant `onset_weeks`: `fraction(t) = (mean + sd·z)/baseline · (1 − e^(−t/onset))`;
+/// `fraction(t) · baseline score` is subtracted from the modelled score (effects add in points).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EffectSpec {

@@ -207,6 +207,10 @@ pub struct ArmSpec {
     /// Output step (default `"1 h"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<String>,
+    /// Share of the protocol's sessions attended, evenly spread (default 1). Pooled trial effects
+    /// were observed at the attendance trials achieve, not at full attendance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attendance: Option<f64>,
     /// Parameter overrides on top of the phenotype.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub parameters: BTreeMap<String, f64>,
