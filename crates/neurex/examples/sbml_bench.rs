@@ -4,7 +4,9 @@
 //! ```text
 //! cargo run --release -p neurex --example sbml_bench -- MODEL.xml --end 2016 --points 2017 \
 //!     --rtol 1e-6 --atol 1e-9 --readout D [--ensemble params.csv --n 1000] [--threads 1] [--repeats 5]
+//!     [--series-rows K]
 //! ```
+//! `--series-rows K` also prints the readout trajectories of the ensemble's first K rows.
 //! The ensemble CSV has a header `patient,<param>,<param>,…` and one row per patient. Each
 //! patient is simulated from the model's initial values (initial assignments evaluated with its
 //! parameters) with the same output grid as the single run.
@@ -127,6 +129,20 @@ fn main() {
             "failures": results.len() - ok.len(),
             "mean_final_readout": ok.iter().sum::<f64>() / ok.len().max(1) as f64,
         });
+        // Trajectories of the first rows, for accuracy checks over several parameter sets.
+        let k = num("--series-rows", 0.0) as usize;
+        let rows: Vec<Vec<f64>> = patients
+            .iter()
+            .take(k)
+            .map(|vals| {
+                let mut p = model.p0.clone();
+                for (&i, &v) in idx.iter().zip(vals) {
+                    p[i] = v;
+                }
+                run(&mut p).map(|(s, _)| s).unwrap_or_default()
+            })
+            .collect();
+        out["row_series"] = serde_json::json!(rows);
     }
     println!("{out}");
 }
