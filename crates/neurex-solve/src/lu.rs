@@ -24,9 +24,10 @@ use std::cell::{Cell, RefCell};
 thread_local! {
     /// Counts the Jacobian-vector products made on this thread (see [`note_jacobian_product`]).
     static JACOBIAN_GENERATION: Cell<u64> = const { Cell::new(0) };
-    /// The fill pattern of the last [`DenseLu`] dropped on this thread, for the next one: the
-    /// integrator is rebuilt at every restart, and the structure rarely changes between segments.
-    static SYMBOLIC: RefCell<Symbolic> = RefCell::new(Symbolic::default());
+    /// The factorisation of the last [`DenseLu`] dropped on this thread, with its fill patterns,
+    /// for the next one: the integrator is rebuilt at every restart, and the structure rarely
+    /// changes between segments.
+    static LAST: RefCell<SparseAwareLu> = RefCell::new(SparseAwareLu::default());
 }
 
 /// Record that a Jacobian-vector product was computed. diffsol forms the Newton matrix
@@ -65,6 +66,12 @@ pub struct SparseAwareLu {
     rows: Vec<u32>,
     /// The fill pattern of the last pivoting factorisation, for refactorising the next matrix.
     symbolic: Symbolic,
+    /// The one before, with another pivot order: some models alternate between two.
+    other: Symbolic,
+    /// Every entry seen non-zero in a matrix factorised with pivoting, in `A`'s own
+    /// (unpermuted) order, column-major. Fill patterns are built from it, so that an entry that
+    /// is zero in one matrix and non-zero in the next costs one rebuild, not one per matrix.
+    seen: Vec<bool>,
 }
 
 /// The structure of `P A = L U` for one pivot order: which entries of the factors can be
@@ -79,10 +86,6 @@ struct Symbolic {
     n: usize,
     /// The pivot order.
     perm: Vec<usize>,
-    /// Every entry seen non-zero in a matrix factorised afresh, in `A`'s own (unpermuted)
-    /// order, column-major. `F` is built from it, so that an entry that is zero in one matrix and
-    /// non-zero in the next costs one rebuild, not one per matrix.
-    seen: Vec<bool>,
     /// `outside[j n + r]` is all bits but the sign if entry `(r, j)` of `A` (unpermuted) is not
     /// in `F`, so must be zero, and 0 if it is in `F`.
     outside: Vec<u64>,
@@ -124,8 +127,31 @@ impl SparseAwareLu {
         if self.symbolic.n == n && self.refactor(&column, check_structure) {
             return;
         }
+        // The other pivot order (its pattern may not cover this matrix: check).
+        if self.other.n == n {
+            std::mem::swap(&mut self.symbolic, &mut self.other);
+            if self.refactor(&column, true) {
+                return;
+            }
+            std::mem::swap(&mut self.symbolic, &mut self.other);
+        }
         self.factor_pivoting(n, &column);
-        self.symbolic.rebuild(n, &self.perm, &column);
+        if self.seen.len() != n * n {
+            self.seen.clear();
+            self.seen.resize(n * n, false);
+        }
+        for j in 0..n {
+            for (s, x) in self.seen[j * n..(j + 1) * n].iter_mut().zip(column(j)) {
+                *s |= *x != 0.0;
+            }
+        }
+        // Keep the failed pattern as the alternative, and take the previous alternative if it
+        // fits this pivot order and matrix.
+        std::mem::swap(&mut self.symbolic, &mut self.other);
+        let fits = self.symbolic.n == n && self.symbolic.perm == self.perm && self.symbolic.covers(&column);
+        if !fits {
+            self.symbolic.rebuild(n, &self.perm, &self.seen);
+        }
     }
 
     /// Textbook LU with partial pivoting (the first largest magnitude), skipping exact zeros.
@@ -225,12 +251,8 @@ impl SparseAwareLu {
         for j in 0..n {
             let c = column(j);
             assert_eq!(c.len(), n, "column {j} of an n × n matrix");
-            if check_structure {
-                // The bits of the entries outside F, less their signs, OR-ed: zero iff all are ±0.
-                let outside = &sym.outside[j * n..(j + 1) * n];
-                if c.iter().zip(outside).fold(0, |any, (x, &mask)| any | (x.to_bits() & mask)) != 0 {
-                    return false;
-                }
+            if check_structure && !sym.covers_column(j, c) {
+                return false;
             }
             let col_j = &mut a[j * n..(j + 1) * n];
             for &(k, r) in &sym.gather[sym.gather_start[j]..sym.gather_start[j + 1]] {
@@ -373,26 +395,29 @@ impl SparseAwareLu {
 }
 
 impl Symbolic {
-    /// Record the non-zeros of the matrix just factorised with pivot order `perm`, and rebuild
-    /// `F` for that order by symbolic elimination.
-    fn rebuild<'m>(&mut self, n: usize, perm: &[usize], column: &impl Fn(usize) -> &'m [f64]) {
-        if self.n != n {
-            self.seen.clear();
-            self.seen.resize(n * n, false);
-        }
+    /// Whether the non-zeros of column `j` of `A` (unpermuted) lie in `F`.
+    fn covers_column(&self, j: usize, column: &[f64]) -> bool {
+        // The bits of the entries outside F, less their signs, OR-ed: zero iff all are ±0.
+        let outside = &self.outside[j * self.n..(j + 1) * self.n];
+        column.iter().zip(outside).fold(0, |any, (x, &mask)| any | (x.to_bits() & mask)) == 0
+    }
+
+    /// Whether the non-zeros of the matrix lie in `F`.
+    fn covers<'m>(&self, column: &impl Fn(usize) -> &'m [f64]) -> bool {
+        (0..self.n).all(|j| self.covers_column(j, column(j)))
+    }
+
+    /// Build `F` for pivot order `perm` from the non-zeros `seen` (column-major, unpermuted), by
+    /// symbolic elimination.
+    fn rebuild(&mut self, n: usize, perm: &[usize], seen: &[bool]) {
         self.n = n;
         self.perm.clear();
         self.perm.extend_from_slice(perm);
-        for j in 0..n {
-            for (s, x) in self.seen[j * n..(j + 1) * n].iter_mut().zip(column(j)) {
-                *s |= *x != 0.0;
-            }
-        }
         // F in the permuted order, column-major; pivots are always in it.
         let mut f = vec![false; n * n];
         for j in 0..n {
             for k in 0..n {
-                f[j * n + k] = k == j || self.seen[j * n + perm[k]];
+                f[j * n + k] = k == j || seen[j * n + perm[k]];
             }
         }
         self.below.clear();
@@ -466,8 +491,10 @@ impl DenseLu {
 
 impl Drop for DenseLu {
     fn drop(&mut self) {
-        let symbolic = std::mem::take(&mut self.lu.symbolic);
-        SYMBOLIC.with(|s| *s.borrow_mut() = symbolic);
+        if self.factored {
+            let lu = std::mem::take(&mut self.lu);
+            LAST.with(|last| *last.borrow_mut() = lu);
+        }
     }
 }
 
@@ -481,8 +508,8 @@ impl LinearSolver<FaerMat<f64>> for DenseLu {
         let a = matrix.inner();
         let n = a.nrows();
         assert_eq!(a.ncols(), n, "one square matrix (no batches)");
-        if self.lu.symbolic.n == 0 {
-            self.lu.symbolic = SYMBOLIC.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        if !self.factored {
+            self.lu = LAST.with(|last| std::mem::take(&mut *last.borrow_mut()));
         }
         // Read after the matrix is formed: forming it may have computed a new Jacobian.
         let generation = JACOBIAN_GENERATION.with(Cell::get);
