@@ -50,7 +50,9 @@ impl JacobianCache {
         }
         let Some(c) = unit_index(v, self.next) else { return false };
         self.next = c + 1;
-        if !(self.valid && self.t == t && self.y == x) {
+        // `==` on every element without stopping at the first difference, so that it vectorises.
+        let same_y = self.y.len() == x.len() && self.y.iter().zip(x).fold(true, |same, (a, b)| same & (a == b));
+        if !(self.valid && self.t == t && same_y) {
             model.jacobian(t, x, p, &mut self.jac);
             self.t = t;
             self.y.copy_from_slice(x);
