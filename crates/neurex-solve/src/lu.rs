@@ -493,7 +493,8 @@ impl Drop for DenseLu {
     fn drop(&mut self) {
         if self.factored {
             let lu = std::mem::take(&mut self.lu);
-            LAST.with(|last| *last.borrow_mut() = lu);
+            // Not during the thread's teardown: then there is no next integrator to hand over to.
+            let _ = LAST.try_with(|last| *last.borrow_mut() = lu);
         }
     }
 }
