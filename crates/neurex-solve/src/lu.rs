@@ -72,6 +72,13 @@ pub struct SparseAwareLu {
     /// (unpermuted) order, column-major. Fill patterns are built from it, so that an entry that
     /// is zero in one matrix and non-zero in the next costs one rebuild, not one per matrix.
     seen: Vec<bool>,
+    /// The last 32 factorisations, one bit each, newest lowest: 1 if it pivoted afresh.
+    recent: u32,
+    /// Factorisations left that pivot afresh without trying to refactorise.
+    pivot_only: u32,
+    /// The length of the next such stretch: doubled each time, so that matrices whose pivots
+    /// keep changing soon cost what pivoting always did.
+    backoff: u32,
 }
 
 /// The structure of `P A = L U` for one pivot order: which entries of the factors can be
@@ -124,16 +131,36 @@ impl SparseAwareLu {
     /// where those of the last matrix given with `check_structure` did); if that fails, factorises
     /// with pivot search ([`Self::factor_pivoting`]) and records the new pattern.
     pub fn factor_columns<'m>(&mut self, n: usize, column: impl Fn(usize) -> &'m [f64], check_structure: bool) {
+        if self.pivot_only > 0 {
+            self.pivot_only -= 1;
+            self.factor_pivoting(n, &column);
+            return;
+        }
         if self.symbolic.n == n && self.refactor(&column, check_structure) {
+            self.recent <<= 1;
             return;
         }
         // The other pivot order (its pattern may not cover this matrix: check).
         if self.other.n == n {
             std::mem::swap(&mut self.symbolic, &mut self.other);
             if self.refactor(&column, true) {
+                self.recent <<= 1;
                 return;
             }
             std::mem::swap(&mut self.symbolic, &mut self.other);
+        }
+        self.recent = (self.recent << 1) | 1;
+        if self.recent.count_ones() > 8 {
+            // More than a quarter of the recent matrices wanted other pivots (some models' do,
+            // as the step size changes): pivot afresh for a while, as if there were no
+            // refactorisation, and start again from the pattern of a matrix after that.
+            self.backoff = (self.backoff * 2).clamp(64, 1 << 16);
+            self.pivot_only = self.backoff;
+            self.recent = 0;
+            self.symbolic.n = 0;
+            self.other.n = 0;
+            self.factor_pivoting(n, &column);
+            return;
         }
         self.factor_pivoting(n, &column);
         if self.seen.len() != n * n {
