@@ -7,7 +7,7 @@ use crate::lu::DenseLu;
 use crate::recorder::Recorder;
 use crate::schedule::Schedule;
 use crate::settings::{SolveError, SolveReport, SolverSettings};
-use diffsol::{FaerMat, OdeBuilder, OdeSolverMethod, OdeSolverStopReason, Vector};
+use diffsol::{FaerContext, FaerMat, FaerVec, OdeBuilder, OdeSolverMethod, OdeSolverStopReason, Vector, VectorCommon};
 use neurex_model::{CompiledModel, Workspace};
 use std::cell::RefCell;
 
@@ -31,13 +31,15 @@ struct JacobianCache {
     y: Vec<f64>,
     valid: bool,
     evaluations: usize,
+    /// The column after the last one read.
+    next: usize,
 }
 
 impl JacobianCache {
     fn new(model: &CompiledModel, n: usize) -> Self {
         // Models without a native Jacobian keep the column-by-column products.
         let jac = if model.has_native_jacobian() { vec![0.0; n * n] } else { Vec::new() };
-        JacobianCache { jac, t: f64::NAN, y: vec![0.0; n], valid: false, evaluations: 0 }
+        JacobianCache { jac, t: f64::NAN, y: vec![0.0; n], valid: false, evaluations: 0, next: 0 }
     }
 
     /// Column `c` of the Jacobian at `(t, x)` into `out`, if `v` is the unit vector `e_c` and a
@@ -46,8 +48,11 @@ impl JacobianCache {
         if self.jac.is_empty() {
             return false;
         }
-        let Some(c) = unit_index(v) else { return false };
-        if !(self.valid && self.t == t && self.y == x) {
+        let Some(c) = unit_index(v, self.next) else { return false };
+        self.next = c + 1;
+        // `==` on every element without stopping at the first difference, so that it vectorises.
+        let same_y = self.y.len() == x.len() && self.y.iter().zip(x).fold(true, |same, (a, b)| same & (a == b));
+        if !(self.valid && self.t == t && same_y) {
             model.jacobian(t, x, p, &mut self.jac);
             self.t = t;
             self.y.copy_from_slice(x);
@@ -60,8 +65,12 @@ impl JacobianCache {
     }
 }
 
-/// `Some(c)` if `v` is the unit vector `e_c`.
-fn unit_index(v: &[f64]) -> Option<usize> {
+/// `Some(c)` if `v` is the unit vector `e_c`; `guess` is the likely `c` (diffsol asks for the
+/// columns in order).
+fn unit_index(v: &[f64], guess: usize) -> Option<usize> {
+    if v.get(guess) == Some(&1.0) && v.iter().fold(0, |count, &x| count + usize::from(x != 0.0)) == 1 {
+        return Some(guess);
+    }
     let mut found = None;
     for (i, &x) in v.iter().enumerate() {
         if x == 0.0 {
@@ -130,6 +139,7 @@ pub fn simulate(
             |x: &[f64], _p: &[f64], t: f64, v: &[f64], out: &mut [f64]| {
                 let s = &mut *shared.borrow_mut();
                 s.jvp += 1;
+                crate::lu::note_jacobian_product();
                 if n == 0 {
                     out[0] = 0.0;
                 } else if !s.jac.column(model, t, x, &s.p, v, out) {
@@ -169,6 +179,8 @@ pub fn simulate(
     let mut obs = vec![0.0; model.outputs.len()];
     let mut ws = model.workspace();
     let mut probe: Option<(f64, Vec<f64>)> = None;
+    // Interpolated states at output times.
+    let mut yi = FaerVec::<f64>::zeros(dim, FaerContext::default());
     let tol = |t: f64| 1e-12 * t.abs().max(1.0);
     // Record outputs before `until` (and at it, if `inclusive`) by interpolation in the last step.
     macro_rules! emit_until {
@@ -176,8 +188,8 @@ pub fn simulate(
             let until: f64 = $until;
             while oi < times.len() && (times[oi] < until - tol(until) || ($inclusive && times[oi] <= until)) {
                 let to = times[oi];
-                let yi = $solver.interpolate(to).map_err(|e| integrator_error(to, e))?.clone_as_vec();
-                model.observe(to, &yi[..n], &p, &mut obs, &mut ws);
+                $solver.interpolate_inplace(to, &mut yi).map_err(|e| integrator_error(to, e))?;
+                model.observe(to, &yi.inner().col_as_slice(0)[..n], &p, &mut obs, &mut ws);
                 recorder.record(to, &obs);
                 oi += 1;
             }

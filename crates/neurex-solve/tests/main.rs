@@ -266,3 +266,27 @@ fn time_scheduled_events_stop_exactly_at_their_times_without_root_finding() {
     let y8 = log.1[0][m.output_index("y").unwrap()];
     assert!((y8 - y).abs() < GLOBAL_FACTOR * (s.atol + s.rtol * y), "y(8) = {y8} vs exact {y}");
 }
+
+/// The linear solver hands its factorisation and fill patterns from one integrator to the next
+/// on a thread; what ran before must not change a simulation's results by a single bit.
+#[test]
+fn results_do_not_depend_on_what_ran_before_on_the_thread() {
+    let two = model("two_compartment.toml", TWO);
+    let schedule = two_compartment_schedule(&two, &[(1.0, 2.0), (1.75, 0.0), (3.0, 1.5)]);
+    let times = grid(6.0, 24);
+    let bits = |rec: &DenseRecorder| rec.rows.iter().flatten().map(|v| v.to_bits()).collect::<Vec<_>>();
+    let alone = std::thread::spawn({
+        let (two, schedule, times) = (two.clone(), schedule.clone(), times.clone());
+        move || run(&two, &times, &schedule, &tight())
+    })
+    .join()
+    .unwrap();
+    // Other models, other tolerances and the same one, then the one compared.
+    let event = model("decay_with_event.toml", EVENT);
+    let logistic = model("logistic.toml", LOGISTIC);
+    run(&event, &grid(10.0, 40), &Schedule::empty(), &tight());
+    run(&logistic, &grid(20.0, 80), &Schedule::empty(), &SolverSettings::default());
+    run(&two, &times, &schedule, &SolverSettings::default());
+    let after = run(&two, &times, &schedule, &tight());
+    assert_eq!(bits(&alone), bits(&after));
+}
