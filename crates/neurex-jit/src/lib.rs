@@ -65,6 +65,26 @@ unsafe impl Send for NativeModel {}
 // SAFETY: as above.
 unsafe impl Sync for NativeModel {}
 
+impl NativeModel {
+    /// Run a value kernel (roots, outputs, triggers, thresholds) writing `n_out` values; false if
+    /// the model has none, so the caller falls back to the interpreter.
+    fn call_value_kernel(
+        &self,
+        k: Option<Kernel>,
+        n_out: usize,
+        t: f64,
+        y: &[f64],
+        p: &[f64],
+        out: &mut [f64],
+    ) -> bool {
+        let Some(k) = k else { return false };
+        assert!(y.len() >= self.n_states && p.len() >= self.n_values && out.len() >= n_out);
+        // SAFETY: lengths checked above; see the crate docs.
+        unsafe { k(t, y.as_ptr(), p.as_ptr(), y.as_ptr(), out.as_mut_ptr()) }
+        true
+    }
+}
+
 impl NativeCode for NativeModel {
     fn rhs(&self, t: f64, y: &[f64], p: &[f64], dy: &mut [f64]) {
         assert!(y.len() >= self.n_states && dy.len() >= self.n_states && p.len() >= self.n_values);
@@ -90,32 +110,16 @@ impl NativeCode for NativeModel {
         self.jacobian.is_some()
     }
     fn roots(&self, t: f64, y: &[f64], p: &[f64], out: &mut [f64]) -> bool {
-        let Some(k) = self.roots else { return false };
-        assert!(y.len() >= self.n_states && p.len() >= self.n_values && out.len() >= self.n_roots);
-        // SAFETY: lengths checked above; see the crate docs.
-        unsafe { k(t, y.as_ptr(), p.as_ptr(), y.as_ptr(), out.as_mut_ptr()) }
-        true
+        self.call_value_kernel(self.roots, self.n_roots, t, y, p, out)
     }
     fn observe(&self, t: f64, y: &[f64], p: &[f64], out: &mut [f64]) -> bool {
-        let Some(k) = self.observe else { return false };
-        assert!(y.len() >= self.n_states && p.len() >= self.n_values && out.len() >= self.n_outputs);
-        // SAFETY: lengths checked above; see the crate docs.
-        unsafe { k(t, y.as_ptr(), p.as_ptr(), y.as_ptr(), out.as_mut_ptr()) }
-        true
+        self.call_value_kernel(self.observe, self.n_outputs, t, y, p, out)
     }
     fn triggers(&self, t: f64, y: &[f64], p: &[f64], out: &mut [f64]) -> bool {
-        let Some(k) = self.triggers else { return false };
-        assert!(y.len() >= self.n_states && p.len() >= self.n_values && out.len() >= self.n_events);
-        // SAFETY: lengths checked above; see the crate docs.
-        unsafe { k(t, y.as_ptr(), p.as_ptr(), y.as_ptr(), out.as_mut_ptr()) }
-        true
+        self.call_value_kernel(self.triggers, self.n_events, t, y, p, out)
     }
     fn thresholds(&self, t: f64, y: &[f64], p: &[f64], out: &mut [f64]) -> bool {
-        let Some(k) = self.thresholds else { return false };
-        assert!(y.len() >= self.n_states && p.len() >= self.n_values && out.len() >= self.n_events);
-        // SAFETY: lengths checked above; see the crate docs.
-        unsafe { k(t, y.as_ptr(), p.as_ptr(), y.as_ptr(), out.as_mut_ptr()) }
-        true
+        self.call_value_kernel(self.thresholds, self.n_events, t, y, p, out)
     }
 }
 
