@@ -132,7 +132,8 @@ pub(crate) fn outputs_at(
     all.extend_from_slice(times);
     // Without inputs or events, a patient at its periodic steady state is back at the same
     // state after every whole period: visits a whole number of periods after t0 need no
-    // integration (a no-exercise arm costs nothing beyond the steady state). The steady state's
+    // integration (a no-exercise arm costs nothing beyond the steady state); `periods > 0` means
+    // a steady state was actually searched for and `residual <= 1` that it was found. The steady state's
     // own test bounds the drift over 12 weeks (`a_no_exercise_patient_stays_at_its_periodic_
     // steady_state`: < 1e-4 relative).
     let period = model.period.unwrap_or(24.0);
@@ -140,7 +141,12 @@ pub(crate) fn outputs_at(
         let k = (t - t0) / period;
         (k - k.round()).abs() < 1e-9
     };
-    if schedule.changes().is_empty() && model.events.is_empty() && ss.residual <= 1.0 && all.iter().all(|&t| whole(t)) {
+    if schedule.changes().is_empty()
+        && model.events.is_empty()
+        && ss.periods > 0
+        && ss.residual <= 1.0
+        && all.iter().all(|&t| whole(t))
+    {
         let mut ws = model.workspace();
         return Ok(all
             .iter()

@@ -74,16 +74,14 @@ fn resolve_arm(base: &ArmSpec, over: Option<&ArmSpec>, species: Species, is_cont
             Some(p)
         }
     };
-    let protocol = match (protocol, over.and_then(|o| o.attendance).or(base.attendance)) {
-        (Some(mut p), Some(a)) => {
-            if !(a > 0.0 && a <= 1.0) {
-                return Err(format!("attendance = {a}: a share of sessions in (0, 1]"));
-            }
-            p.adherence *= a;
-            Some(p)
-        }
-        (p, _) => p,
-    };
+    let attendance = over.and_then(|o| o.attendance).or(base.attendance).unwrap_or(1.0);
+    if !(attendance > 0.0 && attendance <= 1.0) {
+        return Err(format!("attendance = {attendance}: a share of sessions in (0, 1]"));
+    }
+    let protocol = protocol.map(|mut p| {
+        p.adherence *= attendance;
+        p
+    });
     let stress = match over.and_then(|o| o.stress.clone()).or_else(|| base.stress.clone()) {
         None => None,
         Some(StressRef::Named(n)) if n == "none" => None,
